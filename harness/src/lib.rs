@@ -1,0 +1,7 @@
+//! cbspec: a conformance test harness and fuzzing suite for Alibaba Cloud OSS
+//! upload callbacks.
+//!
+//! The [`protocol`] module is the pure core: no I/O, no async, no globals.
+//! Everything that talks to the network builds on it.
+
+pub mod protocol;

@@ -1,0 +1,6 @@
+//! The OSS upload-callback protocol, pure: decoding and validating callback
+//! parameters, template expansion, the callback signature, OSS request
+//! authentication, checksums and the OSS error document.
+//!
+//! Nothing here performs I/O, spawns tasks or reads global state, so fuzz
+//! targets and property tests call it directly.
