@@ -4,3 +4,14 @@
 //!
 //! Nothing here performs I/O, spawns tasks or reads global state, so fuzz
 //! targets and property tests call it directly.
+
+pub mod callback_url;
+pub mod carrier;
+pub mod checksum;
+pub mod config;
+pub mod custom_vars;
+pub mod error_document;
+pub mod facts;
+pub mod rejection;
+pub mod signature;
+pub mod template;

@@ -1,0 +1,427 @@
+//! The RSA signature OSS puts on every callback request, and the public-key
+//! URL that comes with it.
+//!
+//! `string_to_sign = url_decode(path) + query-with-'?' + "\n" + body`, signed
+//! with RSASSA-PKCS1-v1_5 over MD5, Base64 in `Authorization` (no scheme).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use md5::Md5;
+use percent_encoding::percent_decode_str;
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::traits::PublicKeyParts;
+use rsa::{BigUint, Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+
+use super::checksum::md5;
+
+/// OSS's callback public key (`callback_pub_key_v1.pem`, RSA 512-bit,
+/// e = 65537). Every real OSS-signed callback in the digest verifies under
+/// it (digest §7.2).
+// spec: CB-KEY-OFFICIAL
+pub const OFFICIAL_PUBLIC_KEY_PEM: &str = "-----BEGIN PUBLIC KEY-----
+MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKs/JBGzwUB2aVht4crBx3oIPBLNsjGs
+C0fTXv+nvlmklvkcolvpvXLTjaxUHR3W9LXxQ2EHXAJfCB+6H2YF1k8CAwEAAQ==
+-----END PUBLIC KEY-----
+";
+
+/// The key URL real callbacks carry today.
+pub const OFFICIAL_KEY_URL: &str = "https://gosspublic.alicdn.com/callback_pub_key_v1.pem";
+
+/// The prefixes a verifier may fetch keys from, per the OSS docs.
+// spec: CB-KEY-ALLOWLIST
+pub const OFFICIAL_KEY_URL_PREFIXES: [&str; 2] = [
+    "http://gosspublic.alicdn.com/",
+    "https://gosspublic.alicdn.com/",
+];
+
+/// The DER `DigestInfo` prefix for MD5 in a PKCS#1 v1.5 signature block
+/// (RFC 8017 §9.2, note 1).
+const MD5_DIGEST_INFO: [u8; 18] = [
+    0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05, 0x00,
+    0x04, 0x10,
+];
+
+/// The bytes OSS signs for a request to `target` (path plus optional
+/// `?query`, as the callback server received it) with `body`.
+///
+/// The path is percent-decoded (`+` stays `+`); the query is kept raw with
+/// its `?`; a target without `?` adds nothing; one `\n` separates the body.
+// spec: CB-SIG-STRING-TO-SIGN, CB-SIG-PATH-DECODE, CB-SIG-QUERY-RAW, CB-SIG-NO-BARE-QUESTION, CB-SIG-LF, CB-SIG-BODY-RAW, CB-SIG-PLUS-NOT-SPACE
+pub fn string_to_sign(target: &str, body: &[u8]) -> Vec<u8> {
+    let (path, query) = match target.find('?') {
+        Some(i) => target.split_at(i),
+        None => (target, ""),
+    };
+    let mut out: Vec<u8> = percent_decode_str(path).collect();
+    out.extend_from_slice(query.as_bytes());
+    out.push(b'\n');
+    out.extend_from_slice(body);
+    out
+}
+
+/// Why a key could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[error("not an RSA key in PEM form (PKCS#8, SPKI or PKCS#1): {0}")]
+pub struct KeyError(String);
+
+/// Signs callbacks, as the emulator does with its own key.
+#[derive(Debug, Clone)]
+pub struct CallbackSigner {
+    key: RsaPrivateKey,
+}
+
+impl CallbackSigner {
+    /// Loads a private key from PEM (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let key = RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self { key })
+    }
+
+    /// The `Authorization` header value for a callback to `target` with `body`.
+    // spec: CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-HDR-AUTHORIZATION
+    pub fn sign(&self, target: &str, body: &[u8]) -> String {
+        let digest = md5(&string_to_sign(target, body));
+        let signature = self
+            .key
+            .sign(Pkcs1v15Sign::new::<Md5>(), &digest)
+            .expect("a loaded RSA key of at least 512 bits can sign an MD5 DigestInfo");
+        STANDARD.encode(signature)
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> CallbackPublicKey {
+        CallbackPublicKey {
+            key: self.key.to_public_key(),
+        }
+    }
+}
+
+/// Why a callback signature did not verify, said precisely enough to act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// The `Authorization` value is not standard Base64.
+    #[error("the Authorization header is not Base64; it must be the bare Base64 signature, with no scheme prefix")]
+    AuthorizationNotBase64,
+    /// The signature has the wrong length for this key.
+    #[error("the signature is {actual} bytes but this key signs {expected}-byte signatures: wrong key, or a truncated header")]
+    WrongLength {
+        /// Bytes a signature of this key has.
+        expected: usize,
+        /// Bytes received.
+        actual: usize,
+    },
+    /// The signature was not made by this key's private half (or is corrupt).
+    #[error("the signature was not produced by this public key: check x-oss-pub-key-url and the key you verify with")]
+    WrongKey,
+    /// The key matches but the signed content differs from what was received.
+    #[error("the key is right but the signed content differs (signed MD5 {signed}, computed {computed}): the path, query or body verified is not what OSS signed{hint}")]
+    ContentMismatch {
+        /// Hex MD5 inside the signature.
+        signed: String,
+        /// Hex MD5 of the string-to-sign built from what was received.
+        computed: String,
+        /// Known mistakes whose string-to-sign matches the signature.
+        hint: String,
+    },
+}
+
+/// A public key that verifies callback signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallbackPublicKey {
+    key: RsaPublicKey,
+}
+
+impl CallbackPublicKey {
+    /// The bundled official OSS key.
+    pub fn official() -> Self {
+        Self::from_pem(OFFICIAL_PUBLIC_KEY_PEM).expect("the bundled official key parses")
+    }
+
+    /// Loads a public key from PEM (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let key = RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+            .map_err(|e| KeyError(e.to_string()))?;
+        Ok(Self { key })
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.key.size() * 8
+    }
+
+    /// Verifies the `Authorization` value of a callback to `target` with `body`.
+    ///
+    /// Acceptance is decided by the `rsa` crate's PKCS#1 v1.5 check; on
+    /// failure the signature block is opened to say which part failed.
+    // spec: CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-SIG-STRING-TO-SIGN
+    pub fn verify(
+        &self,
+        target: &str,
+        body: &[u8],
+        authorization: &str,
+    ) -> Result<(), VerifyError> {
+        let signature = STANDARD
+            .decode(authorization.trim())
+            .map_err(|_| VerifyError::AuthorizationNotBase64)?;
+        let expected_len = self.key.size();
+        if signature.len() != expected_len {
+            return Err(VerifyError::WrongLength {
+                expected: expected_len,
+                actual: signature.len(),
+            });
+        }
+        let computed = md5(&string_to_sign(target, body));
+        if self
+            .key
+            .verify(Pkcs1v15Sign::new::<Md5>(), &computed, &signature)
+            .is_ok()
+        {
+            return Ok(());
+        }
+        let signed = self.signed_md5(&signature).ok_or(VerifyError::WrongKey)?;
+        let hint = diagnose_mismatch(target, body, &signed);
+        Err(VerifyError::ContentMismatch {
+            signed: hex::encode(signed),
+            computed: hex::encode(computed),
+            hint: if hint.is_empty() {
+                String::new()
+            } else {
+                format!("; it matches if {}", hint.join(", or if "))
+            },
+        })
+    }
+
+    /// Opens a signature with the public key and returns the MD5 it carries,
+    /// if the block is a well-formed PKCS#1 v1.5 MD5 block.
+    fn signed_md5(&self, signature: &[u8]) -> Option<[u8; 16]> {
+        let s = BigUint::from_bytes_be(signature);
+        if &s >= self.key.n() {
+            return None;
+        }
+        let m = rsa::hazmat::rsa_encrypt(&self.key, &s).ok()?;
+        let raw = m.to_bytes_be();
+        let k = self.key.size();
+        let mut block = vec![0u8; k.checked_sub(raw.len())?];
+        block.extend_from_slice(&raw);
+        let padding_end = k.checked_sub(MD5_DIGEST_INFO.len() + 16 + 1)?;
+        let well_formed = block[0] == 0x00
+            && block[1] == 0x01
+            && block[2..padding_end].iter().all(|b| *b == 0xff)
+            && block[padding_end] == 0x00
+            && block[padding_end + 1..padding_end + 1 + MD5_DIGEST_INFO.len()] == MD5_DIGEST_INFO;
+        if !well_formed {
+            return None;
+        }
+        block[k - 16..].try_into().ok()
+    }
+}
+
+/// The classic verifier mistakes (digest §10 pitfall 11), each as the
+/// string-to-sign it would produce: if one matches the signed MD5, the
+/// receiver (or a proxy in front of it) did that.
+fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'static str> {
+    let (path, query) = match target.find('?') {
+        Some(i) => target.split_at(i),
+        None => (target, ""),
+    };
+    let decoded_path: Vec<u8> = percent_decode_str(path).collect();
+    let join = |path: &[u8], query: &[u8], sep: &[u8], body: &[u8]| -> Vec<u8> {
+        [path, query, sep, body].concat()
+    };
+    let mut candidates: Vec<(&'static str, Vec<u8>)> = vec![
+        (
+            "the path is not percent-decoded",
+            join(path.as_bytes(), query.as_bytes(), b"\n", body),
+        ),
+        (
+            "the query string is left out",
+            join(&decoded_path, b"", b"\n", body),
+        ),
+        (
+            "'?' is added to a target without a query",
+            join(&decoded_path, b"?", b"\n", body),
+        ),
+        (
+            "the separator is \"\\r\\n\" instead of \"\\n\"",
+            join(&decoded_path, query.as_bytes(), b"\r\n", body),
+        ),
+        (
+            "'+' in the path is decoded as a space",
+            join(
+                &percent_decode_str(&path.replace('+', " ")).collect::<Vec<u8>>(),
+                query.as_bytes(),
+                b"\n",
+                body,
+            ),
+        ),
+        (
+            "the query string is percent-decoded",
+            join(
+                &decoded_path,
+                &percent_decode_str(query).collect::<Vec<u8>>(),
+                b"\n",
+                body,
+            ),
+        ),
+        (
+            "the body ends with an extra newline",
+            join(
+                &decoded_path,
+                query.as_bytes(),
+                b"\n",
+                &[body, b"\n"].concat(),
+            ),
+        ),
+    ];
+    if let Some(stripped) = body.strip_suffix(b"\n") {
+        candidates.push((
+            "the body's final newline is dropped",
+            join(&decoded_path, query.as_bytes(), b"\n", stripped),
+        ));
+    }
+    let exact = string_to_sign(target, body);
+    candidates
+        .into_iter()
+        .filter(|(_, sts)| *sts != exact && md5(sts) == *signed)
+        .map(|(why, _)| why)
+        .collect()
+}
+
+/// Why an `x-oss-pub-key-url` value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyUrlError {
+    /// The header is not Base64 of UTF-8 text.
+    #[error("x-oss-pub-key-url is not the Base64 of a URL")]
+    NotBase64,
+    /// The URL is outside the allowlist; it must never be fetched.
+    #[error(
+        "key URL {url:?} does not start with an allowed prefix ({allowed}); refusing to fetch it"
+    )]
+    NotAllowed {
+        /// The decoded URL.
+        url: String,
+        /// The prefixes in force.
+        allowed: String,
+    },
+}
+
+/// Encodes a key URL for the `x-oss-pub-key-url` header.
+// spec: CB-KEY-URL-BASE64, CB-HDR-PUB-KEY-URL
+pub fn encode_key_url(url: &str) -> String {
+    STANDARD.encode(url)
+}
+
+/// Decodes an `x-oss-pub-key-url` header value.
+// spec: CB-KEY-URL-BASE64
+pub fn decode_key_url(header: &str) -> Result<String, KeyUrlError> {
+    let bytes = STANDARD
+        .decode(header.trim())
+        .map_err(|_| KeyUrlError::NotBase64)?;
+    String::from_utf8(bytes).map_err(|_| KeyUrlError::NotBase64)
+}
+
+/// The URL prefixes a verifier will fetch callback keys from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUrlAllowlist {
+    prefixes: Vec<String>,
+}
+
+impl Default for KeyUrlAllowlist {
+    /// The two official prefixes.
+    fn default() -> Self {
+        Self {
+            prefixes: OFFICIAL_KEY_URL_PREFIXES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl KeyUrlAllowlist {
+    /// Adds a prefix (e.g. the emulator's own key URL base).
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefixes.push(prefix.into());
+        self
+    }
+
+    /// The prefixes in force.
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
+    }
+
+    /// Accepts a key URL only if it starts with an allowed prefix, compared
+    /// byte for byte (so `https://gosspublic.alicdn.com.evil/` is refused).
+    // spec: CB-KEY-ALLOWLIST
+    pub fn check(&self, url: &str) -> Result<(), KeyUrlError> {
+        if self.prefixes.iter().any(|p| url.starts_with(p.as_str())) {
+            Ok(())
+        } else {
+            Err(KeyUrlError::NotAllowed {
+                url: url.to_owned(),
+                allowed: self.prefixes.join(", "),
+            })
+        }
+    }
+
+    /// Decodes the header and checks the URL.
+    pub fn check_header(&self, header: &str) -> Result<String, KeyUrlError> {
+        let url = decode_key_url(header)?;
+        self.check(&url)?;
+        Ok(url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // spec: CB-SIG-PATH-DECODE, CB-SIG-QUERY-RAW, CB-SIG-NO-BARE-QUESTION, CB-SIG-LF, CB-SIG-PLUS-NOT-SPACE
+    #[test]
+    fn string_to_sign_decodes_only_the_path() {
+        assert_eq!(
+            string_to_sign("/a%20b+c/%E4%B8%AD?x=%2F&y=+", b"body"),
+            "/a b+c/中?x=%2F&y=+\nbody".as_bytes()
+        );
+        assert_eq!(string_to_sign("/cb", b""), b"/cb\n");
+        assert_eq!(string_to_sign("/cb?", b"b"), b"/cb?\nb");
+    }
+
+    // spec: CB-KEY-ALLOWLIST, CB-KEY-URL-BASE64
+    #[test]
+    fn allowlist_is_a_strict_prefix_match() {
+        let allow = KeyUrlAllowlist::default();
+        // Appendix A header values (https and the old http form).
+        assert_eq!(
+            allow.check_header(
+                "aHR0cHM6Ly9nb3NzcHVibGljLmFsaWNkbi5jb20vY2FsbGJhY2tfcHViX2tleV92MS5wZW0="
+            ),
+            Ok(OFFICIAL_KEY_URL.to_owned())
+        );
+        assert!(allow
+            .check_header(
+                "aHR0cDovL2dvc3NwdWJsaWMuYWxpY2RuLmNvbS9jYWxsYmFja19wdWJfa2V5X3YxLnBlbQ=="
+            )
+            .is_ok());
+        for spoof in [
+            "https://gosspublic.alicdn.com.evil.example/k.pem",
+            "https://evil.example/gosspublic.alicdn.com/k.pem",
+            "HTTPS://gosspublic.alicdn.com/k.pem",
+            "ftp://gosspublic.alicdn.com/k.pem",
+        ] {
+            assert!(allow.check(spoof).is_err(), "{spoof}");
+        }
+        assert_eq!(allow.check_header("%%%"), Err(KeyUrlError::NotBase64));
+        let extended = allow.with_prefix("http://127.0.0.1:9000/");
+        assert!(extended.check("http://127.0.0.1:9000/pub.pem").is_ok());
+    }
+
+    #[test]
+    fn bundled_official_key_is_512_bits() {
+        assert_eq!(CallbackPublicKey::official().bits(), 512);
+    }
+}
