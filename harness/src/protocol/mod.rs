@@ -4,3 +4,5 @@
 //!
 //! Nothing here performs I/O, spawns tasks or reads global state, so fuzz
 //! targets and property tests call it directly.
+
+pub mod auth;
