@@ -5,6 +5,7 @@
 //! Nothing here performs I/O, spawns tasks or reads global state, so fuzz
 //! targets and property tests call it directly.
 
+pub mod auth;
 pub mod callback_url;
 pub mod carrier;
 pub mod checksum;
