@@ -5,3 +5,7 @@
 //! Everything that talks to the network builds on it.
 
 pub mod protocol;
+
+pub mod cli;
+
+pub mod fuzzing;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `cbspec` command-line tool.
+
+fn main() -> std::process::ExitCode {
+    cbspec::cli::main()
+}

@@ -92,9 +92,12 @@ impl ValidatedCallback {
 
     /// The `Host` header for a request to `url`: callbackHost when given,
     /// else the URL's host and port as written.
-    // spec: CB-CFG-HOST-DEFAULT, CB-HDR-HOST
+    // spec: CB-CFG-HOST-DEFAULT, CB-CFG-HOST-EMPTY, CB-HDR-HOST
     pub fn host_header(&self, url: &CallbackUrl) -> String {
-        self.config.host.clone().unwrap_or_else(|| url.authority())
+        match self.config.host.as_deref() {
+            Some(host) if !host.is_empty() => host.to_owned(),
+            _ => url.authority(),
+        }
     }
 }
 
@@ -187,7 +190,7 @@ impl CallbackConfig {
 
         // spec: CB-CFG-URL-TYPE, CB-CFG-URL-ABSENT
         let url = match map.get("callbackUrl") {
-            None | Some(Value::Null) => String::new(),
+            None => String::new(),
             Some(Value::String(s)) => s.clone(),
             Some(other) => {
                 return Err(reject(RejectionKind::UrlInvalid {
@@ -318,6 +321,18 @@ mod tests {
                 r#"{"callbackUrl":["a.example.com"],"callbackBody":"b"}"#,
                 "0007-00000004",
             ),
+            (
+                r#"{"callbackUrl":null,"callbackBody":"b"}"#,
+                "0007-00000004",
+            ),
+            (
+                r#"{"callbackUrl":"a.example.com","callbackBody":null}"#,
+                "0007-00000010",
+            ),
+            (
+                r#"{"callbackUrl":"a.example.com","callbackBody":"b","callbackSNI":null}"#,
+                "0007-00000013",
+            ),
             (r#"["callbackUrl"]"#, "0007-00000003"),
         ];
         for (text, ec) in cases {
@@ -385,6 +400,13 @@ mod tests {
         assert_eq!(bare.body_type(), BodyType::Form);
         assert!(!bare.sni());
         assert_eq!(bare.host_header(&bare.urls[0]), "121.43.113.8:23456");
+
+        let empty_host = CallbackConfig::decode_json(
+            r#"{"callbackUrl":"https://a.example.com/cb","callbackHost":"","callbackBody":"b"}"#,
+            DecodeOptions::production(),
+        )
+        .unwrap();
+        assert_eq!(empty_host.host_header(&empty_host.urls[0]), "a.example.com");
     }
 
     // spec: CB-CFG-URL-ABSENT

@@ -7,7 +7,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::Md5;
-use percent_encoding::percent_decode_str;
+use percent_encoding::{percent_decode, percent_decode_str};
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::traits::PublicKeyParts;
@@ -190,7 +190,10 @@ impl CallbackPublicKey {
             hint: if hint.is_empty() {
                 String::new()
             } else {
-                format!("; it matches if {}", hint.join(", or if "))
+                format!(
+                    "; it matches a string-to-sign built with {}",
+                    hint.join("; or with ")
+                )
             },
         })
     }
@@ -234,23 +237,23 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
     };
     let mut candidates: Vec<(&'static str, Vec<u8>)> = vec![
         (
-            "the path is not percent-decoded",
+            "the path left percent-encoded",
             join(path.as_bytes(), query.as_bytes(), b"\n", body),
         ),
         (
-            "the query string is left out",
+            "the query string left out",
             join(&decoded_path, b"", b"\n", body),
         ),
         (
-            "'?' is added to a target without a query",
+            "a '?' added after a query-less path",
             join(&decoded_path, b"?", b"\n", body),
         ),
         (
-            "the separator is \"\\r\\n\" instead of \"\\n\"",
+            "\"\\r\\n\" instead of \"\\n\" before the body",
             join(&decoded_path, query.as_bytes(), b"\r\n", body),
         ),
         (
-            "'+' in the path is decoded as a space",
+            "'+' in the path read as a space",
             join(
                 &percent_decode_str(&path.replace('+', " ")).collect::<Vec<u8>>(),
                 query.as_bytes(),
@@ -259,7 +262,7 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
             ),
         ),
         (
-            "the query string is percent-decoded",
+            "the query string percent-decoded",
             join(
                 &decoded_path,
                 &percent_decode_str(query).collect::<Vec<u8>>(),
@@ -268,7 +271,16 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
             ),
         ),
         (
-            "the body ends with an extra newline",
+            "the path percent-decoded twice (a proxy encoded it again)",
+            join(
+                &percent_decode(&decoded_path).collect::<Vec<u8>>(),
+                query.as_bytes(),
+                b"\n",
+                body,
+            ),
+        ),
+        (
+            "an extra newline after the body",
             join(
                 &decoded_path,
                 query.as_bytes(),
@@ -279,7 +291,7 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
     ];
     if let Some(stripped) = body.strip_suffix(b"\n") {
         candidates.push((
-            "the body's final newline is dropped",
+            "the body's final newline dropped",
             join(&decoded_path, query.as_bytes(), b"\n", stripped),
         ));
     }

@@ -1,0 +1,39 @@
+//! The `cbspec` command line: argument parsing and dispatch. Each
+//! subcommand lives in its own module and returns its exit code.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod input;
+mod render;
+mod verify;
+
+/// Conformance harness and fuzzing suite for Alibaba Cloud OSS upload callbacks.
+#[derive(Debug, Parser)]
+#[command(name = "cbspec", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the exact callback body OSS would send for a callback config.
+    Render(render::RenderArgs),
+    /// Check the signature of a callback request as a receiver must.
+    Verify(verify::VerifyArgs),
+}
+
+/// Exit code for a usage or setup error (also what clap uses).
+pub(crate) const EXIT_USAGE: u8 = 2;
+
+/// Parses the process arguments and runs the subcommand.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Render(args) => render::run(&args),
+        Command::Verify(args) => verify::run(&args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,251 @@
+//! Fuzz entry points: each takes raw bytes, runs one part of the protocol
+//! core, and panics if an invariant breaks.
+//!
+//! The cargo-fuzz targets in `fuzz/fuzz_targets/` are one-line calls into
+//! these, and `harness/tests/fuzz_corpus.rs` replays the committed corpus
+//! through the same functions under plain `cargo test`, so a finding stays a
+//! regression test on stable Rust.
+
+use std::sync::OnceLock;
+
+use crate::protocol::config::{CallbackConfig, DecodeOptions};
+use crate::protocol::custom_vars::CustomVariables;
+use crate::protocol::facts::{FactValue, ImageInfo, UploadFacts};
+use crate::protocol::rejection::RejectionKind;
+use crate::protocol::signature::{CallbackPublicKey, CallbackSigner, VerifyError};
+use crate::protocol::template::{BodyType, Placeholder, Template};
+
+/// The emulator's committed development key, used to sign in fuzz runs.
+const DEV_KEY_PEM: &str = include_str!("../keys/emulator-dev-key.pem");
+
+/// Callback config decoding: whatever decodes must re-encode and decode to
+/// the same value, and its template must print back to callbackBody.
+pub fn callback_config_decode(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let options = DecodeOptions::default();
+    for decoded in [
+        CallbackConfig::decode_base64(&text, options),
+        CallbackConfig::decode_json(&text, options),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let again = CallbackConfig::decode_base64(&decoded.config.to_base64(), options)
+            .expect("an encoded valid config decodes");
+        assert_eq!(
+            again.config, decoded.config,
+            "encode → decode changed the config"
+        );
+        assert_eq!(again.urls, decoded.urls);
+        assert_eq!(decoded.template.to_string(), decoded.config.body);
+    }
+}
+
+/// callback-var decoding: whatever decodes round-trips through Base64 JSON
+/// and through the PostObject form representation.
+pub fn callback_var_decode(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for decoded in [
+        CustomVariables::from_base64(&text),
+        CustomVariables::from_json(&text),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let again =
+            CustomVariables::from_base64(&decoded.to_base64()).expect("encoded vars decode");
+        assert_eq!(again, decoded, "encode → decode changed the variables");
+        let fields = decoded.to_form_fields();
+        let from_form =
+            CustomVariables::from_form_fields(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+                .expect("form fields of valid vars are valid");
+        assert_eq!(from_form, decoded, "form round trip changed the variables");
+    }
+}
+
+/// Facts whose text values hold every character class that encodings get
+/// wrong: reserved URL characters, quotes, backslashes, controls, `$`,
+/// non-ASCII and an astral-plane character.
+fn tricky_facts() -> UploadFacts {
+    UploadFacts {
+        bucket: "cb-bucket".into(),
+        object: "a/${bucket} b+c&d=e%f\"g\\h\ni\u{1}中😀".into(),
+        etag: "D8E8FCA2DC0F896FD7CB4CB0031BA249".into(),
+        size: Some(5),
+        mime_type: "text/plain; charset=utf-8".into(),
+        image: Some(ImageInfo {
+            height: 539,
+            width: 810,
+            format: "jpg".into(),
+        }),
+        crc64: Some(u64::MAX),
+        content_md5: "x1STW4EVzp0ZZRKUY72zTQ==".into(),
+        vpc_id: String::new(),
+        client_ip: "203.0.113.7".into(),
+        request_id: "63F2302A7CF84230346C6D0D".into(),
+        operation: "PutObject".into(),
+    }
+}
+
+fn tricky_vars() -> CustomVariables {
+    CustomVariables::new([
+        ("x:a", "1"),
+        ("x:q", "say \"hi\" ${x:a} %24%7B&=+"),
+        ("x:empty", ""),
+        ("x:键值1", "值2"),
+    ])
+    .expect("fixed names are valid")
+}
+
+/// What a placeholder should expand to, straight from the facts and
+/// variables (not from the expansion code): `None` means no value.
+fn expected_value(p: &Placeholder, facts: &UploadFacts, vars: &CustomVariables) -> Option<String> {
+    match p {
+        Placeholder::System(v) => match facts.value(*v) {
+            FactValue::Empty => None,
+            FactValue::Text(t) => Some(t.to_owned()),
+            FactValue::Number(n) => Some(n.to_string()),
+        },
+        Placeholder::Custom(name) => vars.get(name).map(str::to_owned),
+        Placeholder::Unknown(_) => None,
+    }
+}
+
+/// Template parsing and expansion in both modes.
+///
+/// A template that parses prints back unchanged. Its placeholders, laid out
+/// as a form (`k0=${..}&k1=${..}`), expand to a body that `form_urlencoded`
+/// reads back to the original values; laid out as a JSON array, they expand
+/// to JSON that parses and holds the values (strings, bare numbers, `null`).
+/// A template that does not parse is refused at a `$`.
+pub fn template_expand(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let template = match Template::parse(&text) {
+        Ok(t) => t,
+        Err(rejection) => {
+            let offset = match rejection.kind {
+                RejectionKind::DollarWithoutBrace { offset }
+                | RejectionKind::UnclosedPlaceholder { offset } => offset,
+                other => panic!("template parse returned a non-template rejection {other:?}"),
+            };
+            assert_eq!(
+                text.as_bytes().get(offset),
+                Some(&b'$'),
+                "error offset must point at a '$'"
+            );
+            return;
+        }
+    };
+    assert_eq!(
+        template.to_string(),
+        text,
+        "parse → print is not the identity"
+    );
+
+    let facts = tricky_facts();
+    let vars = tricky_vars();
+    // Both modes run on the original template too: they must not panic, and
+    // form mode must leave no '$' (values are percent-encoded, literals have none).
+    let form_body = template.expand(BodyType::Form, &facts, &vars);
+    assert!(
+        !form_body.contains('$'),
+        "form expansion leaked a '$': {form_body:?}"
+    );
+    let _ = template.expand(BodyType::Json, &facts, &vars);
+
+    let placeholders: Vec<&Placeholder> = template.placeholders().collect();
+
+    let form_template: Vec<String> = placeholders
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("k{i}=${{{}}}", p.name()))
+        .collect();
+    let form_template =
+        Template::parse(&form_template.join("&")).expect("generated form template parses");
+    let body = form_template.expand(BodyType::Form, &facts, &vars);
+    let decoded: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    if placeholders.is_empty() {
+        assert!(decoded.is_empty());
+    }
+    for (i, p) in placeholders.iter().enumerate() {
+        let expected = expected_value(p, &facts, &vars).unwrap_or_default();
+        assert_eq!(
+            decoded.get(i),
+            Some(&(format!("k{i}"), expected)),
+            "form value {i} of {body:?}"
+        );
+    }
+
+    let json_template: Vec<String> = placeholders
+        .iter()
+        .map(|p| format!("${{{}}}", p.name()))
+        .collect();
+    let json_template = Template::parse(&format!("[{}]", json_template.join(",")))
+        .expect("generated JSON template parses");
+    let body = json_template.expand(BodyType::Json, &facts, &vars);
+    let parsed: serde_json::Value =
+        serde_json::from_str(&body).expect("JSON-shaped template expands to JSON");
+    let array = parsed.as_array().expect("an array");
+    assert_eq!(array.len(), placeholders.len());
+    for (p, got) in placeholders.iter().zip(array) {
+        let expected = match expected_value(p, &facts, &vars) {
+            None => serde_json::Value::Null,
+            Some(v) => match p {
+                Placeholder::System(var)
+                    if var.kind() == crate::protocol::facts::ValueKind::Number =>
+                {
+                    serde_json::Value::Number(v.parse::<u64>().expect("numeric fact").into())
+                }
+                _ => serde_json::Value::String(v),
+            },
+        };
+        assert_eq!(got, &expected, "JSON value for ${{{}}}", p.name());
+    }
+}
+
+fn dev_signer() -> &'static CallbackSigner {
+    static SIGNER: OnceLock<CallbackSigner> = OnceLock::new();
+    SIGNER.get_or_init(|| CallbackSigner::from_pem(DEV_KEY_PEM).expect("committed dev key parses"))
+}
+
+/// Signature verification: never panics on any input; accepts exactly what
+/// the signer produced, and rejects it once the body changes.
+///
+/// Input layout: target, `\n`, authorization, `\n`, body.
+pub fn signature_verify(data: &[u8]) {
+    let mut parts = data.splitn(3, |b| *b == b'\n');
+    let target = String::from_utf8_lossy(parts.next().unwrap_or_default());
+    let authorization = String::from_utf8_lossy(parts.next().unwrap_or_default());
+    let body = parts.next().unwrap_or_default();
+
+    let official = CallbackPublicKey::official();
+    let _ = official.verify(&target, body, &authorization);
+    let signer = dev_signer();
+    let public = signer.public_key();
+    let _ = public.verify(&target, body, &authorization);
+
+    let signature = signer.sign(&target, body);
+    assert_eq!(
+        public.verify(&target, body, &signature),
+        Ok(()),
+        "own signature must verify"
+    );
+    let tampered = [body, b"!"].concat();
+    assert!(
+        matches!(
+            public.verify(&target, &tampered, &signature),
+            Err(VerifyError::ContentMismatch { .. })
+        ),
+        "a changed body must be reported as a content mismatch"
+    );
+    assert_eq!(
+        official.verify(&target, body, &signature),
+        Err(VerifyError::WrongLength {
+            expected: 64,
+            actual: 128
+        }),
+        "a 1024-bit signature is never accepted by the 512-bit official key"
+    );
+}
