@@ -5,6 +5,7 @@
 //! Building and parsing live together so that what the emulator writes and
 //! what the harness reads back from any endpoint are the same model.
 
+use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::{Reader, Writer};
 
@@ -94,9 +95,11 @@ impl ErrorDocument {
             .create_element("Error")
             .write_inner_content(|inner| {
                 for (name, value) in &elements {
+                    // Only `<`, `>` and `&` are escaped, as OSS does: quotes stay
+                    // readable in ArgumentValue, which echoes the callback JSON.
                     inner
                         .create_element(*name)
-                        .write_text_content(BytesText::new(value))?;
+                        .write_text_content(BytesText::from_escaped(partial_escape(*value)))?;
                 }
                 Ok(())
             })

@@ -232,3 +232,100 @@ impl Substitution<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(body: &str) -> RejectionKind {
+        Template::parse(body).unwrap_err().kind
+    }
+
+    // spec: CB-TPL-PLACEHOLDER, CB-SYS-UNKNOWN
+    #[test]
+    fn splits_literals_and_classifies_placeholders() {
+        let t = Template::parse("a=${bucket}&b=${x:uid}&c=${Bucket}&d=${}&e=${imageInfo.width}")
+            .unwrap();
+        assert_eq!(
+            t.segments(),
+            [
+                Segment::Literal("a=".into()),
+                Segment::Placeholder(Placeholder::System(SystemVariable::Bucket)),
+                Segment::Literal("&b=".into()),
+                Segment::Placeholder(Placeholder::Custom("x:uid".into())),
+                Segment::Literal("&c=".into()),
+                Segment::Placeholder(Placeholder::Unknown("Bucket".into())),
+                Segment::Literal("&d=".into()),
+                Segment::Placeholder(Placeholder::Unknown(String::new())),
+                Segment::Literal("&e=".into()),
+                Segment::Placeholder(Placeholder::System(SystemVariable::ImageWidth)),
+            ]
+        );
+    }
+
+    // spec: CB-TPL-DOLLAR-BRACE, CB-TPL-UNCLOSED, CB-TPL-LITERAL-DOLLAR
+    #[test]
+    fn every_dollar_must_open_a_placeholder() {
+        assert_eq!(
+            parse_err("size=${size}&my_var=$x:my_var}"),
+            RejectionKind::DollarWithoutBrace { offset: 20 }
+        );
+        assert_eq!(
+            parse_err("filename=$(filename)"),
+            RejectionKind::DollarWithoutBrace { offset: 9 }
+        );
+        assert_eq!(
+            parse_err("price=5$"),
+            RejectionKind::DollarWithoutBrace { offset: 7 }
+        );
+        assert_eq!(
+            parse_err("$$"),
+            RejectionKind::DollarWithoutBrace { offset: 0 }
+        );
+        assert_eq!(
+            parse_err("a=${object"),
+            RejectionKind::UnclosedPlaceholder { offset: 2 }
+        );
+        assert_eq!(
+            parse_err("中=${"),
+            RejectionKind::UnclosedPlaceholder { offset: 4 }
+        );
+    }
+
+    // spec: CB-TPL-PERCENT
+    #[test]
+    fn percent_encoded_placeholders_are_plain_text() {
+        let t = Template::parse("bucket=%24%7Bbucket%7D").unwrap();
+        assert_eq!(t.placeholders().count(), 0);
+        let facts = UploadFacts {
+            bucket: "b".into(),
+            ..UploadFacts::default()
+        };
+        assert_eq!(
+            t.expand(BodyType::Form, &facts, &CustomVariables::default()),
+            "bucket=%24%7Bbucket%7D"
+        );
+    }
+
+    // spec: CB-VAR-UNREFERENCED, CB-JSON-ESCAPE
+    #[test]
+    fn values_are_not_re_expanded_and_unreferenced_vars_vanish() {
+        let vars = CustomVariables::new([("x:a", "${bucket}"), ("x:unused", "secret")]).unwrap();
+        let facts = UploadFacts {
+            bucket: "b".into(),
+            ..UploadFacts::default()
+        };
+        let t = Template::parse("${x:a}").unwrap();
+        assert_eq!(t.expand(BodyType::Json, &facts, &vars), "\"${bucket}\"");
+        assert_eq!(t.expand(BodyType::Form, &facts, &vars), "%24%7Bbucket%7D");
+        let json = Template::parse("{\"v\":${x:a}}")
+            .unwrap()
+            .expand(BodyType::Json, &facts, &vars);
+        assert!(!json.contains("secret"));
+        let escaped = CustomVariables::new([("x:a", "q\"b\\s/\n\u{1}中")]).unwrap();
+        assert_eq!(
+            t.expand(BodyType::Json, &facts, &escaped),
+            "\"q\\\"b\\\\s/\\n\\u0001中\""
+        );
+    }
+}
