@@ -7,5 +7,7 @@
 pub mod protocol;
 
 pub mod cli;
+pub mod client;
+pub mod emulator;
 
 pub mod fuzzing;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod emulator;
 mod input;
 mod render;
 mod verify;
@@ -23,6 +24,8 @@ enum Command {
     Render(render::RenderArgs),
     /// Check the signature of a callback request as a receiver must.
     Verify(verify::VerifyArgs),
+    /// Run the reference OSS endpoint, callbacks included, until interrupted.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Exit code for a usage or setup error (also what clap uses).
@@ -34,6 +37,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Render(args) => render::run(&args),
         Command::Verify(args) => verify::run(&args),
+        Command::Emulator(args) => emulator::run(&args),
     };
     ExitCode::from(code)
 }

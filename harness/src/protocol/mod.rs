@@ -6,6 +6,8 @@
 //! targets and property tests call it directly.
 
 pub mod auth;
+pub mod callback_outcome;
+pub mod callback_request;
 pub mod callback_url;
 pub mod carrier;
 pub mod checksum;

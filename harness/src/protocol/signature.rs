@@ -148,6 +148,14 @@ impl CallbackPublicKey {
         Ok(Self { key })
     }
 
+    /// The key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as served at a key URL.
+    pub fn to_pem(&self) -> String {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        self.key
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an RSA public key always encodes")
+    }
+
     /// Modulus size in bits.
     pub fn bits(&self) -> usize {
         self.key.size() * 8

@@ -444,8 +444,13 @@ pub fn verify_post(
     if let Some(policy) = &policy {
         policy.check(form, now)?;
     }
-    Ok(access_key_id.map(|access_key_id| VerifiedPost {
-        access_key_id,
-        policy: policy.expect("a signed form has a policy (checked above)"),
-    }))
+    match (access_key_id, policy) {
+        (Some(access_key_id), Some(policy)) => Ok(Some(VerifiedPost {
+            access_key_id,
+            policy,
+        })),
+        // A signature over an empty policy field: nothing to enforce, refuse.
+        (Some(_), None) => Err(AuthError::invalid_policy("the policy form field is empty")),
+        (None, _) => Ok(None),
+    }
 }
