@@ -44,7 +44,7 @@ ACCESS_KEY_SECRET = "smoke-test-secret-0123456789abcdef"
 BUCKET = "examplebucket"
 REGION = "cn-hangzhou"
 
-TOTAL_DEADLINE_S = 100  # hard cap for the whole script (watchdog)
+TOTAL_DEADLINE_S = 90  # hard cap for the whole script (watchdog)
 STARTUP_TIMEOUT_S = 15  # emulator must print its endpoint within this
 SDK_TIMEOUT_S = 10  # connect / read timeout for every SDK request (callbacks take <= 5s)
 SOCKET_TIMEOUT_S = 10  # receiver sockets, PEM fetch

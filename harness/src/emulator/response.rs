@@ -52,23 +52,23 @@ pub struct OssError {
     /// HTTP status (4xx; never 5xx for anything a client sent).
     pub status: u16,
     /// OSS error code.
-    pub code: String,
+    pub code: &'static str,
     /// Message.
     pub message: String,
     /// EC, when one is documented.
-    pub ec: Option<String>,
-    /// ArgumentName / ArgumentValue.
-    pub argument: Option<(String, String)>,
+    pub ec: Option<&'static str>,
+    /// ArgumentName / ArgumentValue (boxed: rare, and keeps the error small).
+    pub argument: Option<Box<(String, String)>>,
     /// Further elements (`StringToSign`, `OSSAccessKeyId`, ...).
     pub extra: Vec<(String, String)>,
 }
 
 impl OssError {
     /// An error with a status, code and message.
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
-            code: code.to_owned(),
+            code,
             message: message.into(),
             ec: None,
             argument: None,
@@ -98,14 +98,14 @@ impl OssError {
     /// Renders the XML document.
     pub fn to_document(&self, request_id: &str, host_id: &str) -> ErrorDocument {
         ErrorDocument {
-            code: self.code.clone(),
+            code: self.code.to_owned(),
             message: self.message.clone(),
             request_id: request_id.to_owned(),
             host_id: host_id.to_owned(),
-            argument_name: self.argument.as_ref().map(|(n, _)| n.clone()),
-            argument_value: self.argument.as_ref().map(|(_, v)| v.clone()),
-            ec: self.ec.clone(),
-            recommend_doc: self.ec.as_deref().map(ErrorDocument::recommend_doc_for),
+            argument_name: self.argument.as_ref().map(|a| a.0.clone()),
+            argument_value: self.argument.as_ref().map(|a| a.1.clone()),
+            ec: self.ec.map(str::to_owned),
+            recommend_doc: self.ec.map(ErrorDocument::recommend_doc_for),
             extra: self.extra.clone(),
         }
     }
@@ -116,10 +116,13 @@ impl From<Rejection> for OssError {
     fn from(r: Rejection) -> Self {
         Self {
             status: r.status(),
-            code: r.code().to_owned(),
+            code: r.code(),
             message: r.message().to_owned(),
-            ec: Some(r.ec().to_owned()),
-            argument: Some((r.argument_name().to_owned(), r.argument_value.clone())),
+            ec: Some(r.ec()),
+            argument: Some(Box::new((
+                r.argument_name().to_owned(),
+                r.argument_value.clone(),
+            ))),
             extra: Vec::new(),
         }
     }

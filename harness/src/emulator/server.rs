@@ -165,7 +165,10 @@ async fn handle(
             .and_then(|r| r.bucket);
             let host_id = service.host_id(&request, bucket.as_deref());
             let xml = error.to_document(&request_id, &host_id).to_xml();
-            (OssResponse::xml(error.status, xml), Some(error.code))
+            (
+                OssResponse::xml(error.status, xml),
+                Some(error.code.to_owned()),
+            )
         }
     };
 
