@@ -113,11 +113,8 @@ impl Receiver {
     }
 }
 
-async fn serve_one(
-    mut stream: tokio::net::TcpStream,
-    routes: Arc<HashMap<String, Answer>>,
-    sink: Arc<Mutex<Vec<Captured>>>,
-) {
+/// Reads one HTTP/1.1 request (head and Content-Length body) from a stream.
+pub async fn read_request<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> Option<Captured> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -125,11 +122,11 @@ async fn serve_one(
             break i + 4;
         }
         match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 1 << 20 {
-            return;
+            return None;
         }
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
@@ -153,17 +150,29 @@ async fn serve_one(
     let mut body = buf[head_end..].to_vec();
     while body.len() < length {
         match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => body.extend_from_slice(&chunk[..n]),
         }
     }
-    let path = target.split('?').next().unwrap_or_default().to_owned();
-    sink.lock().unwrap().push(Captured {
+    Some(Captured {
         method,
         target,
         headers,
         body,
-    });
+    })
+}
+
+async fn serve_one(
+    mut stream: tokio::net::TcpStream,
+    routes: Arc<HashMap<String, Answer>>,
+    sink: Arc<Mutex<Vec<Captured>>>,
+) {
+    let Some(captured) = read_request(&mut stream).await else {
+        return;
+    };
+    let target = captured.target.clone();
+    sink.lock().unwrap().push(captured);
+    let path = target.split('?').next().unwrap_or_default().to_owned();
     let answer = routes.get(&path).cloned().unwrap_or_else(Answer::ok);
     let reply = match answer {
         Answer::Reply { status, body } => {
