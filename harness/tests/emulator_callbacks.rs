@@ -299,7 +299,7 @@ async fn assert_stored(handle: &cbspec::emulator::EmulatorHandle) {
     );
 }
 
-// spec: CB-OUT-203, CB-OUT-203-XML, CB-OUT-MSG-STATUS, CB-OUT-MSG-CONNECT, CB-OUT-MSG-TIMEOUT, CB-OUT-MSG-JSON, CB-OUT-MSG-LENGTH, CB-RESP-STATUS-200, CB-RESP-JSON, CB-RESP-BOM, CB-RESP-CONTENT-LENGTH, CB-RESP-SIZE, CB-RESP-TIME, CB-REQ-NO-REDIRECT, CB-REQ-TIMEOUT
+// spec: CB-OUT-203, CB-OUT-203-XML, CB-OUT-MSG-STATUS, CB-OUT-MSG-CONNECT, CB-OUT-MSG-TIMEOUT, CB-OUT-MSG-JSON, CB-OUT-MSG-LENGTH, CB-OUT-MSG-RESET, CB-RESP-STATUS-200, CB-RESP-JSON, CB-RESP-BOM, CB-RESP-CONTENT-LENGTH, CB-RESP-SIZE, CB-RESP-TIME, CB-REQ-NO-REDIRECT, CB-REQ-TIMEOUT
 #[tokio::test]
 async fn each_failure_kind_gives_203_and_keeps_the_object() {
     let handle = emulator(Duration::from_millis(700)).await;
@@ -665,6 +665,90 @@ async fn callback_host_and_url_query_reach_the_receiver() {
     assert_eq!(
         receiver.captured().last().unwrap().header("host"),
         Some(receiver.addr.to_string().as_str())
+    );
+    handle.shutdown().await;
+}
+
+// spec: CB-SYS-IMAGEINFO, CB-SYS-IMAGEINFO-FORMAT, CB-OUT-MSG-IMAGE, CB-JSON-EMPTY
+#[tokio::test]
+async fn image_info_comes_from_the_image_header() {
+    let handle = emulator(Duration::from_secs(5)).await;
+    let receiver = Receiver::start(vec![]).await;
+    let client = client(&handle);
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/fixtures");
+    // Fixtures made with Pillow at the sizes in their names.
+    let cases = [
+        ("red-5x3.png", "image/png", r#"[3,5,"png"]"#),
+        ("red-5x3.jpg", "image/jpeg", r#"[3,5,"jpg"]"#),
+        ("red-5x3.gif", "image/gif", r#"[3,5,"gif"]"#),
+        ("blue-4x7.bmp", "image/bmp", r#"[7,4,"bmp"]"#),
+        ("green-6x2.webp", "image/webp", r#"[2,6,"webp"]"#),
+        ("red-5x3.png", "application/octet-stream", r#"[3,5,"png"]"#),
+    ];
+    let cb = |url: String| {
+        b64(&serde_json::json!({
+            "callbackUrl": url,
+            "callbackBody": "[${imageInfo.height},${imageInfo.width},${imageInfo.format}]",
+            "callbackBodyType": "application/json",
+        })
+        .to_string())
+    };
+    for (file, content_type, expected) in cases {
+        let data = std::fs::read(fixtures.join(file)).unwrap();
+        let answer = client
+            .send(
+                OssCall::new("PUT", BUCKET, Some(file))
+                    .header("Content-Type", content_type)
+                    .header("x-oss-callback", cb(receiver.url("/img")))
+                    .body(data),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200, "{file}: {}", answer.text());
+        assert_eq!(
+            String::from_utf8_lossy(&receiver.captured().last().unwrap().body),
+            expected,
+            "{file} as {content_type}"
+        );
+    }
+    // Not an image: empty values, `null` in JSON.
+    let answer = client
+        .send(
+            OssCall::new("PUT", BUCKET, Some("plain.txt"))
+                .header("Content-Type", "text/plain")
+                .header("x-oss-callback", cb(receiver.url("/img")))
+                .body("plain"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        String::from_utf8_lossy(&receiver.captured().last().unwrap().body),
+        "[null,null,null]"
+    );
+    // Claims to be an image but its header cannot be read: the documented 203.
+    let before = receiver.captured().len();
+    let answer = client
+        .send(
+            OssCall::new("PUT", BUCKET, Some("broken.png"))
+                .header("Content-Type", "image/png")
+                .header("x-oss-callback", cb(receiver.url("/img")))
+                .body("not a png"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 203);
+    assert!(
+        answer
+            .text()
+            .contains("<Message>Get image info failed</Message>"),
+        "{}",
+        answer.text()
+    );
+    assert_eq!(
+        receiver.captured().len(),
+        before,
+        "no callback is sent when imageInfo fails"
     );
     handle.shutdown().await;
 }
