@@ -752,3 +752,64 @@ async fn image_info_comes_from_the_image_header() {
     );
     handle.shutdown().await;
 }
+
+// spec: CB-POST-POLICY-PIN, CB-POST-POLICY-UNPINNED, CB-AUTH-POST-CONDITIONS
+#[tokio::test]
+async fn a_policy_can_pin_the_callback() {
+    let handle = emulator(Duration::from_secs(5)).await;
+    let receiver = Receiver::start(vec![]).await;
+    let client = client(&handle);
+    let pinned = b64(&callback_json(
+        &receiver.url("/pinned"),
+        "b=${bucket}",
+        false,
+    ));
+    let other = b64(&callback_json(
+        &receiver.url("/other"),
+        "b=${bucket}",
+        false,
+    ));
+    let policy = encode_policy(&format!(
+        r#"{{"expiration":"2099-01-01T00:00:00.000Z","conditions":[{{"callback":"{pinned}"}}]}}"#
+    ));
+    let form = |callback: &str| {
+        let mut fields = vec![("key".to_owned(), "pinned.txt".to_owned())];
+        fields.extend(sign_v1(client.credentials(), &policy));
+        fields.push(("callback".to_owned(), callback.to_owned()));
+        fields
+    };
+    let refused = client
+        .post_object(
+            BUCKET,
+            form(&other),
+            "p.txt",
+            bytes::Bytes::from_static(b"p"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert!(
+        refused.text().contains("Invalid according to Policy"),
+        "{}",
+        refused.text()
+    );
+    assert!(receiver.captured().is_empty());
+    let got = client
+        .send(OssCall::new("GET", BUCKET, Some("pinned.txt")))
+        .await
+        .unwrap();
+    assert_eq!(got.status, 404, "a refused form stores nothing");
+
+    let accepted = client
+        .post_object(
+            BUCKET,
+            form(&pinned),
+            "p.txt",
+            bytes::Bytes::from_static(b"p"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    assert_eq!(receiver.captured().len(), 1);
+    handle.shutdown().await;
+}
