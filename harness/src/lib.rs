@@ -6,6 +6,7 @@
 
 pub mod protocol;
 
+pub mod capture;
 pub mod cli;
 pub mod client;
 pub mod emulator;
