@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::signal::wait_for_signal;
 use super::EXIT_USAGE;
 use crate::emulator::{
     parse_duration, CallbackSettings, Emulator, EmulatorConfig, DEV_SIGNING_KEY_PEM,
@@ -141,26 +142,4 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         handle.shutdown().await;
         0
     })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod capture;
 mod emulator;
 mod input;
 mod render;
+mod signal;
 mod verify;
 
 /// Conformance harness and fuzzing suite for Alibaba Cloud OSS upload callbacks.
@@ -26,6 +28,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the reference OSS endpoint, callbacks included, until interrupted.
     Emulator(emulator::EmulatorArgs),
+    /// Run the capturing callback server (HTTP and HTTPS), printing each callback and its signature verdict.
+    Capture(capture::CaptureArgs),
 }
 
 /// Exit code for a usage or setup error (also what clap uses).
@@ -38,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Emulator(args) => emulator::run(&args),
+        Command::Capture(args) => capture::run(&args),
     };
     ExitCode::from(code)
 }
