@@ -121,12 +121,10 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, CaptureError> {
 }
 
 fn local_addr(listener: &TcpListener, asked: SocketAddr) -> Result<SocketAddr, CaptureError> {
-    listener
-        .local_addr()
-        .map_err(|source| CaptureError::Bind {
-            addr: asked,
-            source,
-        })
+    listener.local_addr().map_err(|source| CaptureError::Bind {
+        addr: asked,
+        source,
+    })
 }
 
 /// A running capture server. Every method may be called while it runs, from

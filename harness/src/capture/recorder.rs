@@ -153,5 +153,7 @@ impl Recorder {
 /// Locks a mutex, ignoring poisoning: every critical section here leaves the
 /// data consistent, so a panic elsewhere must not take recording down.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

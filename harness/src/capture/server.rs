@@ -236,7 +236,14 @@ async fn handle(
     let body = match declared_length {
         // Refused before reading: nothing of the body is kept.
         Some(n) if n > limits.max_body_bytes as u64 => BodyRead::TooLarge(Bytes::new()),
-        _ => read_body(request.into_body(), limits.max_body_bytes, limits.read_timeout).await,
+        _ => {
+            read_body(
+                request.into_body(),
+                limits.max_body_bytes,
+                limits.read_timeout,
+            )
+            .await
+        }
     };
     let mut captured = CapturedRequest {
         method,

@@ -121,6 +121,9 @@ impl KeyCache {
         allowlist: KeyUrlAllowlist,
         fetch_timeout: Duration,
     ) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a default crypto provider (only ring is
+        // compiled) and panics when none is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             // A key URL that redirects elsewhere would escape the allowlist.
             .redirect(reqwest::redirect::Policy::none())
@@ -166,9 +169,7 @@ impl KeyCache {
         let (authorization, key_url_header) =
             match (find("authorization"), find("x-oss-pub-key-url")) {
                 (Some(a), Some(k)) => (a, k),
-                (None, None) => {
-                    return missing("no Authorization and no x-oss-pub-key-url header")
-                }
+                (None, None) => return missing("no Authorization and no x-oss-pub-key-url header"),
                 (None, Some(_)) => return missing("no Authorization header"),
                 (Some(_), None) => return missing("no x-oss-pub-key-url header"),
             };

@@ -13,7 +13,9 @@ use super::CaptureError;
 
 /// A server config for the certificate, and the certificate's PEM for
 /// clients to trust.
-pub(crate) fn self_signed(names: &[String]) -> Result<(Arc<rustls::ServerConfig>, String), CaptureError> {
+pub(crate) fn self_signed(
+    names: &[String],
+) -> Result<(Arc<rustls::ServerConfig>, String), CaptureError> {
     let certified = rcgen::generate_simple_self_signed(names.to_vec())
         .map_err(|e| CaptureError::Certificate(e.to_string()))?;
     let key = PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());

@@ -89,7 +89,11 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
             println!(
                 "https:       https://{addr} (certificate names: {}; SNI {})",
                 config.tls_names.join(", "),
-                if args.require_sni { "required" } else { "optional" }
+                if args.require_sni {
+                    "required"
+                } else {
+                    "optional"
+                }
             );
         }
         if let Some(url) = &args.public_url {
@@ -163,7 +167,9 @@ fn describe(request: &CapturedRequest) -> String {
     if let Some(text) = request.body_text() {
         if !text.is_empty()
             && request.body.len() <= SHOW_BODY_UP_TO
-            && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+            && !text
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t')
         {
             line.push_str(&format!("\n  body: {text}"));
         }
