@@ -685,3 +685,48 @@ async fn wait_for_is_bounded_and_shutdown_keeps_the_records() {
     assert!(TcpStream::connect(addr).await.is_err());
     assert_eq!(handle.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn shutdown_lets_a_delayed_answer_finish() {
+    let handle = std::sync::Arc::new(default_capture().await);
+    handle.program(
+        "/cb/in-flight",
+        Answer::ok().with_delay(Duration::from_millis(500)),
+    );
+    let url = handle.http_url("/cb/in-flight");
+    let in_flight = tokio::spawn(async move { client().post(url).send().await });
+    handle.wait_for("/cb/in-flight", 1, WAIT).await;
+    handle.shutdown().await;
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the answer in flight was sent");
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn odd_programmed_statuses_never_hang_or_break_the_server() {
+    let handle = default_capture().await;
+    for status in [100u16, 101, 199, 204, 304, 999, 0, 1000] {
+        let path = format!("/cb/odd/{status}");
+        handle.program(&path, Answer::ok().with_status(status));
+        let raw = tokio::time::timeout(
+            Duration::from_secs(5),
+            raw_exchange(
+                handle.http_addr(),
+                format!("POST {path} HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+            ),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("status {status} hung"));
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.starts_with("HTTP/1.1 "), "status {status}: {text:?}");
+    }
+    let after = client()
+        .post(handle.http_url("/cb/fine"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status().as_u16(), 200);
+    handle.shutdown().await;
+}
