@@ -84,6 +84,9 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
                 return EXIT_USAGE;
             }
         };
+        // Subscribed before the addresses are printed: a client that reacts
+        // to them at once must not send a request nobody sees.
+        let mut feed = handle.subscribe();
         println!("http:        http://{}", handle.http_addr());
         if let Some(addr) = handle.https_addr() {
             println!(
@@ -118,7 +121,6 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
         }
         println!("capturing; Ctrl-C to stop");
 
-        let mut feed = handle.subscribe();
         let stop = wait_for_signal();
         tokio::pin!(stop);
         loop {
