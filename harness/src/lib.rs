@@ -5,6 +5,9 @@
 //! Everything that talks to the network builds on it.
 
 pub mod protocol;
+pub mod report;
+pub mod runner;
+pub mod scenario;
 
 pub mod capture;
 pub mod cli;

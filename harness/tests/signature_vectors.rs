@@ -66,7 +66,7 @@ fn bundled_key_is_the_published_one() {
     );
 }
 
-// spec: CB-SIG-STRING-TO-SIGN, CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-HDR-CONTENT-MD5
+// spec: CB-SIG-VECTORS, CB-SIG-STRING-TO-SIGN, CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-HDR-CONTENT-MD5
 #[test]
 fn real_oss_signatures_verify_with_the_bundled_key() {
     let key = CallbackPublicKey::official();
@@ -159,7 +159,7 @@ fn appending_a_question_mark_to_a_query_less_target_fails() {
     }
 }
 
-// spec: CB-SIG-BASE64
+// spec: CB-SIG-VECTORS, CB-SIG-BASE64
 #[test]
 fn the_documented_negative_and_malformed_headers_fail_precisely() {
     let key = CallbackPublicKey::official();

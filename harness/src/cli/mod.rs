@@ -9,6 +9,7 @@ mod capture;
 mod emulator;
 mod input;
 mod render;
+mod run;
 mod signal;
 mod verify;
 
@@ -28,6 +29,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the reference OSS endpoint, callbacks included, until interrupted.
     Emulator(emulator::EmulatorArgs),
+    /// Run the scenario suite against the embedded emulator or an OSS endpoint.
+    Run(Box<run::RunArgs>),
     /// Run the capturing callback server (HTTP and HTTPS), printing each callback and its signature verdict.
     Capture(capture::CaptureArgs),
 }
@@ -43,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Capture(args) => capture::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     ExitCode::from(code)
 }

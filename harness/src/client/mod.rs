@@ -297,6 +297,14 @@ impl OssClient {
         self.send(call).await
     }
 
+    /// The same client with another key pair (e.g. a wrong secret).
+    pub fn with_credentials(&self, credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            ..self.clone()
+        }
+    }
+
     /// The key pair.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials

@@ -99,7 +99,7 @@ pub fn upload_part(
             return Err(OssError::new(
                 400,
                 "InvalidDigest",
-                "The Content-MD5 you specified is not valid.",
+                "The Content-MD5 you specified was invalid.",
             ));
         }
     }

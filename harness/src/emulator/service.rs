@@ -222,7 +222,7 @@ impl Service {
                 return Err(OssError::new(
                     400,
                     "InvalidDigest",
-                    "The Content-MD5 you specified is not valid.",
+                    "The Content-MD5 you specified was invalid.",
                 ));
             }
         }

@@ -1,0 +1,260 @@
+//! `cbspec run`: runs the scenario suite against the embedded emulator or
+//! any OSS endpoint, with the capture server receiving the callbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use super::EXIT_USAGE;
+use crate::capture::{CaptureConfig, CaptureHandle, CaptureServer};
+use crate::emulator::EmulatorHandle;
+use crate::protocol::auth::Credentials;
+use crate::report;
+use crate::runner::select::{Partition, Selection};
+use crate::runner::targets::{embedded_target, endpoint_target, CaptureAdapter, RemoteEndpoint};
+use crate::runner::{self, Expectations, RunOptions, ScenarioResult, Target};
+use crate::scenario::{load_dir, read_requirements};
+
+/// Output format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Failures with requirement text, diffs and transcripts, then a summary.
+    Human,
+    /// One JSON object per scenario per line.
+    Json,
+}
+
+/// Arguments of `cbspec run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario id globs (e.g. 'put/*'); none selects all.
+    ids: Vec<String>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Only scenarios naming this requirement ID (repeatable).
+    #[arg(long = "requirement")]
+    requirements: Vec<String>,
+    /// Print the selected scenario ids, one per line, and run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Keep the K-th of N stable slices (e.g. 2/4).
+    #[arg(long)]
+    partition: Option<Partition>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 16)]
+    jobs: usize,
+    /// TOML file of expected failures, each with a reason.
+    #[arg(long)]
+    expectations: Option<PathBuf>,
+    /// Count non-strict verdicts as failures.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// The scenario directory.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// The requirement file.
+    #[arg(long, default_value = "spec/requirements.md")]
+    spec: PathBuf,
+    /// Run against this OSS endpoint instead of the embedded emulator.
+    #[arg(long, requires_all = ["region", "bucket", "callback_base_url"])]
+    endpoint: Option<String>,
+    /// The endpoint's region.
+    #[arg(long)]
+    region: Option<String>,
+    /// The bucket to use on the endpoint.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Where the endpoint reaches the capture server (e.g. a tunnel to --capture-listen).
+    #[arg(long = "callback-base-url")]
+    callback_base_url: Option<String>,
+    /// Where the capture server listens.
+    #[arg(long = "capture-listen", default_value = "127.0.0.1:0")]
+    capture_listen: SocketAddr,
+    /// Access key id for --endpoint.
+    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// Access key secret for --endpoint.
+    #[arg(
+        long = "access-key-secret",
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    access_key_secret: Option<String>,
+}
+
+fn usage(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+/// Runs `cbspec run`.
+pub(crate) fn run(args: &RunArgs) -> u8 {
+    let requirements = match read_requirements(&args.spec) {
+        Ok(r) => r,
+        Err(e) => {
+            return usage(&format!(
+                "{e} (run from the repository root, or pass --spec)"
+            ))
+        }
+    };
+    let scenarios = match load_dir(&args.scenarios, &requirements) {
+        Ok(s) => s,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return usage("the scenario files have errors (listed above)");
+        }
+    };
+    let mut globs = Vec::new();
+    for text in &args.ids {
+        match glob::Pattern::new(text) {
+            Ok(p) => globs.push(p),
+            Err(e) => return usage(&format!("scenario glob {text:?}: {e}")),
+        }
+    }
+    let selection = Selection {
+        globs,
+        tags: args.tags.clone(),
+        requirements: args.requirements.clone(),
+        partition: args.partition,
+    };
+    let selected = selection.apply(scenarios);
+    if args.list {
+        for s in &selected {
+            println!("{}", s.scenario.id);
+        }
+        return 0;
+    }
+    if selected.is_empty() {
+        return usage("no scenario matches the selection");
+    }
+    let expectations = match &args.expectations {
+        Some(path) => match Expectations::load(path) {
+            Ok(e) => e,
+            Err(e) => return usage(&e),
+        },
+        None => Expectations::default(),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return usage(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let capture = match CaptureServer::start(CaptureConfig {
+            http_listen: args.capture_listen,
+            https_listen: Some(SocketAddr::new(args.capture_listen.ip(), 0)),
+            ..CaptureConfig::default()
+        })
+        .await
+        {
+            Ok(c) => Arc::new(c),
+            Err(e) => return usage(&format!("cannot start the capture server: {e}")),
+        };
+        let (target, emulators) = match setup_target(args, &capture).await {
+            Ok(t) => t,
+            Err(e) => return usage(&e),
+        };
+        let total = selected.len();
+        let done = Arc::new(Mutex::new(0usize));
+        let show_progress =
+            args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
+        let bar_for_progress = bar.clone();
+        let progress = Arc::new(move |result: &ScenarioResult| {
+            let mut n = done.lock().unwrap_or_else(|p| p.into_inner());
+            *n += 1;
+            if let Some(bar) = &bar_for_progress {
+                bar.set_position(*n as u64);
+                bar.set_message(result.id.clone());
+            }
+        });
+        let results = runner::run(
+            &selected,
+            Arc::new(target),
+            Arc::new(CaptureAdapter(capture.clone())),
+            Arc::new(requirements.clone()),
+            Arc::new(expectations),
+            &RunOptions {
+                jobs: args.jobs,
+                ..RunOptions::default()
+            },
+            progress,
+        )
+        .await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        for emulator in emulators {
+            emulator.shutdown().await;
+        }
+        capture.shutdown().await;
+        let elapsed = started.elapsed();
+
+        match args.format {
+            Format::Human => {
+                print!(
+                    "{}",
+                    report::console::render(&results, &requirements, args.strict)
+                );
+                eprintln!(
+                    "ran {} scenarios in {:.2} s",
+                    results.len(),
+                    elapsed.as_secs_f64()
+                );
+            }
+            Format::Json => {
+                for r in &results {
+                    println!("{}", report::json::line(r));
+                }
+            }
+        }
+        if let Some(path) = &args.junit {
+            if let Err(e) = std::fs::write(path, report::junit::render(&results, args.strict)) {
+                return usage(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        if let Some(path) = &args.report {
+            let title = format!("cbspec run: {} scenarios", results.len());
+            if let Err(e) = std::fs::write(path, report::html::render(&results, &title)) {
+                return usage(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        u8::from(results.iter().any(|r| r.verdict.is_failure(args.strict)))
+    })
+}
+
+/// The embedded emulator, or the endpoint named on the command line.
+async fn setup_target(
+    args: &RunArgs,
+    capture: &CaptureHandle,
+) -> Result<(Target, Vec<EmulatorHandle>), String> {
+    match &args.endpoint {
+        None => embedded_target(capture).await,
+        Some(endpoint) => {
+            let (Some(id), Some(secret)) = (&args.access_key_id, &args.access_key_secret) else {
+                return Err("--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into());
+            };
+            let target = endpoint_target(&RemoteEndpoint {
+                endpoint: endpoint.clone(),
+                region: args.region.clone().unwrap_or_default(),
+                bucket: args.bucket.clone().unwrap_or_default(),
+                callback_base_url: args.callback_base_url.clone().unwrap_or_default(),
+                credentials: Credentials::new(id.clone(), secret.clone()),
+            })?;
+            Ok((target, Vec::new()))
+        }
+    }
+}

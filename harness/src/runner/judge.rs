@@ -1,0 +1,377 @@
+//! Comparing what a scenario observed with what it expects. Pure: no I/O.
+
+use std::fmt;
+
+use crate::protocol::error_document::ErrorDocument;
+use crate::scenario::{Expect, ExpectedCallback};
+
+/// One callback request as the capture server saw it, relative to the
+/// scenario's path prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedCallback {
+    /// Method.
+    pub method: String,
+    /// Path relative to the scenario prefix.
+    pub path: String,
+    /// Raw query with `?`, or empty.
+    pub query: String,
+    /// Headers in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// Raw body.
+    pub body: Vec<u8>,
+    /// Whether the signature verified, and the verdict text.
+    pub signature_valid: bool,
+    /// The signature verdict, for people.
+    pub signature_detail: String,
+    /// SNI, if the request came over TLS with one.
+    pub sni: Option<String>,
+    /// Whether it came over TLS.
+    pub tls: bool,
+}
+
+impl ObservedCallback {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A plain HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObservedAnswer {
+    /// Status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl ObservedAnswer {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Everything one scenario run observed.
+#[derive(Debug, Clone, Default)]
+pub struct Observation {
+    /// The upload's answer (`None` when the request itself failed).
+    pub answer: Option<ObservedAnswer>,
+    /// Why the upload could not be made, if it could not.
+    pub transport_error: Option<String>,
+    /// Callback requests, in arrival order.
+    pub callbacks: Vec<ObservedCallback>,
+    /// The GET after the upload, when the scenario checks the object.
+    pub object: Option<ObservedAnswer>,
+}
+
+/// Per-run values substituted for tokens in expected values.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// `{bucket}`.
+    pub bucket: String,
+    /// `{capture}`: host:port of the HTTP capture listener as the target sees it.
+    pub capture: String,
+    /// `{captures}`: host:port of the HTTPS capture listener, by name.
+    pub captures: String,
+    /// `{client_ip}`.
+    pub client_ip: String,
+}
+
+impl Tokens {
+    fn apply(&self, text: &str, request_id: &str) -> String {
+        text.replace("{bucket}", &self.bucket)
+            .replace("{captures}", &self.captures)
+            .replace("{capture}", &self.capture)
+            .replace("{client_ip}", &self.client_ip)
+            .replace("{request_id}", request_id)
+    }
+}
+
+/// One difference between expected and observed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// What was compared, e.g. `callback[0].body`.
+    pub what: String,
+    /// Expected value.
+    pub expected: String,
+    /// Observed value.
+    pub observed: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}, observed {}",
+            self.what, self.expected, self.observed
+        )
+    }
+}
+
+fn show(text: &str) -> String {
+    format!("{text:?}")
+}
+
+fn check(out: &mut Vec<Mismatch>, what: impl Into<String>, expected: &str, observed: Option<&str>) {
+    if observed != Some(expected) {
+        out.push(Mismatch {
+            what: what.into(),
+            expected: show(expected),
+            observed: observed.map_or_else(|| "nothing".to_owned(), show),
+        });
+    }
+}
+
+/// Compares an observation with a scenario's expectations.
+pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let Some(answer) = &observation.answer else {
+        out.push(Mismatch {
+            what: "upload".into(),
+            expected: format!("an answer with status {}", expect.status),
+            observed: observation
+                .transport_error
+                .clone()
+                .unwrap_or_else(|| "no answer".into()),
+        });
+        return out;
+    };
+    let request_id = answer
+        .header("x-oss-request-id")
+        .unwrap_or_default()
+        .to_owned();
+    let body = String::from_utf8_lossy(&answer.body);
+    if answer.status != expect.status {
+        out.push(Mismatch {
+            what: "upload.status".into(),
+            expected: expect.status.to_string(),
+            observed: format!("{} {}", answer.status, excerpt(&body)),
+        });
+    }
+    if let Some(expected) = &expect.body {
+        check(
+            &mut out,
+            "upload.body",
+            &tokens.apply(expected, &request_id),
+            Some(&body),
+        );
+    }
+    if expect.code.is_some()
+        || expect.message.is_some()
+        || expect.ec.is_some()
+        || expect.argument_name.is_some()
+        || expect.argument_value.is_some()
+    {
+        match ErrorDocument::from_xml(&body) {
+            Ok(doc) => {
+                if let Some(code) = &expect.code {
+                    check(&mut out, "upload.error.Code", code, Some(&doc.code));
+                }
+                if let Some(message) = &expect.message {
+                    check(
+                        &mut out,
+                        "upload.error.Message",
+                        message,
+                        Some(&doc.message),
+                    );
+                }
+                if let Some(ec) = &expect.ec {
+                    check(&mut out, "upload.error.EC", ec, doc.ec.as_deref());
+                }
+                if let Some(name) = &expect.argument_name {
+                    check(
+                        &mut out,
+                        "upload.error.ArgumentName",
+                        name,
+                        doc.argument_name.as_deref(),
+                    );
+                }
+                if let Some(value) = &expect.argument_value {
+                    check(
+                        &mut out,
+                        "upload.error.ArgumentValue",
+                        &tokens.apply(value, &request_id),
+                        doc.argument_value.as_deref(),
+                    );
+                }
+            }
+            Err(e) => out.push(Mismatch {
+                what: "upload.error".into(),
+                expected: "an OSS error document".into(),
+                observed: format!("{e}: {}", excerpt(&body)),
+            }),
+        }
+    }
+
+    if observation.callbacks.len() != expect.callback.len() {
+        out.push(Mismatch {
+            what: "callbacks".into(),
+            expected: format!("{} request(s)", expect.callback.len()),
+            observed: format!(
+                "{} request(s){}",
+                observation.callbacks.len(),
+                if observation.callbacks.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " to {}",
+                        observation
+                            .callbacks
+                            .iter()
+                            .map(|c| c.path.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+        });
+    }
+    for (i, (expected, observed)) in expect
+        .callback
+        .iter()
+        .zip(&observation.callbacks)
+        .enumerate()
+    {
+        judge_callback(&mut out, i, expected, observed, tokens, &request_id);
+    }
+
+    if let Some(object) = &expect.object {
+        match &observation.object {
+            None => out.push(Mismatch {
+                what: "object".into(),
+                expected: "a GET after the upload".into(),
+                observed: "none was made".into(),
+            }),
+            Some(got) => {
+                let stored = got.status == 200;
+                if stored != object.stored {
+                    out.push(Mismatch {
+                        what: "object.stored".into(),
+                        expected: object.stored.to_string(),
+                        observed: format!("{stored} (GET answered {})", got.status),
+                    });
+                } else if stored {
+                    if let Some(size) = object.size {
+                        check(
+                            &mut out,
+                            "object.size",
+                            &size.to_string(),
+                            Some(&got.body.len().to_string()),
+                        );
+                    }
+                    if let Some(etag) = &object.etag {
+                        check(
+                            &mut out,
+                            "object.etag",
+                            &format!("\"{etag}\""),
+                            got.header("etag"),
+                        );
+                    }
+                    if let Some(crc) = &object.crc64 {
+                        check(
+                            &mut out,
+                            "object.crc64",
+                            crc,
+                            got.header("x-oss-hash-crc64ecma"),
+                        );
+                    }
+                    if let Some(ct) = &object.content_type {
+                        check(
+                            &mut out,
+                            "object.content_type",
+                            ct,
+                            got.header("content-type"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn judge_callback(
+    out: &mut Vec<Mismatch>,
+    i: usize,
+    expected: &ExpectedCallback,
+    observed: &ObservedCallback,
+    tokens: &Tokens,
+    request_id: &str,
+) {
+    let at = |field: &str| format!("callback[{i}].{field}");
+    check(out, at("method"), "POST", Some(&observed.method));
+    check(out, at("path"), &expected.path, Some(&observed.path));
+    check(out, at("query"), &expected.query, Some(&observed.query));
+    if let Some(host) = &expected.host {
+        check(
+            out,
+            at("host"),
+            &tokens.apply(host, request_id),
+            observed.header("host"),
+        );
+    }
+    if let Some(ct) = &expected.content_type {
+        check(out, at("content_type"), ct, observed.header("content-type"));
+    }
+    if let Some(body) = &expected.body {
+        check(
+            out,
+            at("body"),
+            &tokens.apply(body, request_id),
+            Some(&String::from_utf8_lossy(&observed.body)),
+        );
+    }
+    for (name, value) in &expected.headers {
+        check(
+            out,
+            at(&format!("headers.{name}")),
+            &tokens.apply(value, request_id),
+            observed.header(name),
+        );
+    }
+    match expected.signature.as_deref().unwrap_or("valid") {
+        "valid" if !observed.signature_valid => out.push(Mismatch {
+            what: at("signature"),
+            expected: "a valid signature".into(),
+            observed: observed.signature_detail.clone(),
+        }),
+        "invalid" if observed.signature_valid => out.push(Mismatch {
+            what: at("signature"),
+            expected: "an invalid signature".into(),
+            observed: "a valid one".into(),
+        }),
+        _ => {}
+    }
+    for name in &expected.http_date_headers {
+        let value = observed.header(name);
+        if value.is_none_or(|v| httpdate::parse_http_date(v).is_err() || !v.ends_with(" GMT")) {
+            out.push(Mismatch {
+                what: at(&format!("headers.{name}")),
+                expected: "an RFC 1123 GMT date".into(),
+                observed: value.map_or_else(|| "nothing".to_owned(), show),
+            });
+        }
+    }
+    if let Some(sni) = &expected.sni {
+        let observed_sni = observed.sni.clone().unwrap_or_default();
+        check(out, at("sni"), sni, Some(&observed_sni));
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let one_line = text.replace('\n', " ");
+    if one_line.chars().count() > 160 {
+        format!("{:?}…", one_line.chars().take(160).collect::<String>())
+    } else {
+        format!("{one_line:?}")
+    }
+}

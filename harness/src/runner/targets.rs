@@ -1,0 +1,202 @@
+//! Setting up what scenarios run against: the embedded emulator (with the
+//! capture server wired in) or a remote endpoint.
+
+use std::time::Duration;
+
+use super::execute::{Capture, Endpoints};
+use super::judge::{ObservedCallback, Tokens};
+use super::{Capabilities, Target};
+use crate::capture::{Answer, CaptureHandle};
+use crate::client::OssClient;
+use crate::emulator::{CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle};
+use crate::protocol::auth::Credentials;
+use crate::scenario::{AnswerSpec, Need};
+
+/// The bucket the suite uses on the embedded emulator.
+pub const SUITE_BUCKET: &str = "cbspec-suite";
+/// The name HTTPS callbacks use; the emulator resolves it to the capture server.
+pub const TLS_NAME: &str = "cb.example.test";
+
+/// The capture server as the runner sees it.
+pub struct CaptureAdapter(pub std::sync::Arc<CaptureHandle>);
+
+impl Capture for CaptureAdapter {
+    fn program(&self, path: &str, spec: &AnswerSpec) {
+        let mut answer = Answer::ok();
+        if spec.reset {
+            answer = Answer::reset();
+        }
+        if let Some(status) = spec.status {
+            answer = answer.with_status(status);
+        }
+        if let Some(body) = &spec.body {
+            answer = answer.with_body(body.clone().into_bytes());
+        }
+        if let Some(ms) = spec.delay_ms {
+            answer = answer.with_delay(Duration::from_millis(ms));
+        }
+        if spec.bom {
+            answer = answer.with_bom();
+        }
+        if spec.chunked {
+            answer = answer.with_chunked();
+        }
+        if let Some(size) = spec.oversize {
+            answer = answer.with_oversize(size);
+        }
+        self.0.program(path, answer);
+    }
+
+    fn observed(&self, prefix: &str) -> Vec<ObservedCallback> {
+        let with_slash = format!("{prefix}/");
+        self.0
+            .requests_under(&with_slash)
+            .into_iter()
+            .map(|r| {
+                let relative = r
+                    .target
+                    .strip_prefix(prefix)
+                    .unwrap_or(&r.target)
+                    .to_owned();
+                let (path, query) = match relative.find('?') {
+                    Some(i) => (relative[..i].to_owned(), relative[i..].to_owned()),
+                    None => (relative, String::new()),
+                };
+                ObservedCallback {
+                    method: r.method.clone(),
+                    path,
+                    query,
+                    headers: r.headers.clone(),
+                    body: r.body.to_vec(),
+                    signature_valid: r.signature.is_valid(),
+                    signature_detail: r.signature.to_string(),
+                    sni: r.sni.clone(),
+                    tls: r.tls,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A remote OSS endpoint.
+#[derive(Debug, Clone)]
+pub struct RemoteEndpoint {
+    /// `http(s)://host[:port]`.
+    pub endpoint: String,
+    /// Region.
+    pub region: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Where that endpoint reaches the capture server.
+    pub callback_base_url: String,
+    /// Key pair.
+    pub credentials: Credentials,
+}
+
+fn refused_addr() -> Result<std::net::SocketAddr, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot reserve a closed port: {e}"))?;
+    listener.local_addr().map_err(|e| e.to_string())
+}
+
+/// A remote endpoint as a target. It refuses private callback addresses and
+/// cannot reach the local HTTPS listener by name, so it offers only
+/// `production-rules`; it is not the reference, so IMPLEMENTATION-DEFINED
+/// differences are `info`.
+pub fn endpoint_target(remote: &RemoteEndpoint) -> Result<Target, String> {
+    let base = remote.callback_base_url.trim_end_matches('/').to_owned();
+    let authority = base
+        .split("://")
+        .nth(1)
+        .unwrap_or(&base)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let client = OssClient::new(
+        &remote.endpoint,
+        remote.credentials.clone(),
+        &remote.region,
+        Duration::from_secs(30),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(Target {
+        client,
+        production_client: None,
+        bucket: remote.bucket.clone(),
+        capabilities: Capabilities::with(&[Need::ProductionRules], false),
+        endpoints: Endpoints {
+            capture_http: base,
+            capture_https: None,
+            refused: format!("http://{}", refused_addr()?),
+        },
+        tokens: Tokens {
+            bucket: String::new(),
+            capture: authority,
+            captures: String::new(),
+            client_ip: String::new(),
+        },
+    })
+}
+
+/// The embedded emulator as a target: two instances (the second with
+/// production rules), a 1 s callback timeout, trusting the capture server's
+/// certificate and resolving `cb.example.test` to its HTTPS listener.
+pub async fn embedded_target(
+    capture: &CaptureHandle,
+) -> Result<(Target, Vec<EmulatorHandle>), String> {
+    let https = capture
+        .https_addr()
+        .ok_or("the capture server has no HTTPS listener")?;
+    let credentials = Credentials::new("cbspec-suite-key", "cbspec-suite-secret");
+    let config = EmulatorConfig {
+        credentials: credentials.clone(),
+        buckets: vec![SUITE_BUCKET.to_owned()],
+        callbacks: CallbackSettings {
+            // The suite tests both sides of the timeout without waiting 5 s.
+            timeout: Duration::from_secs(1),
+            extra_ca_pem: vec![capture.ca_pem().into_bytes()],
+            resolve: vec![(TLS_NAME.to_owned(), https)],
+        },
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config.clone())
+        .await
+        .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    let production = Emulator::start(EmulatorConfig {
+        production_rules: true,
+        ..config
+    })
+    .await
+    .map_err(|e| format!("cannot start the emulator: {e}"))?;
+    for handle in [&emulator, &production] {
+        capture.allow_key_url_prefix(&format!("{}/", handle.endpoint()));
+    }
+    let region = "cn-hangzhou";
+    let timeout = Duration::from_secs(30);
+    let client = OssClient::new(&emulator.endpoint(), credentials.clone(), region, timeout)
+        .map_err(|e| e.to_string())?;
+    let production_client = OssClient::new(&production.endpoint(), credentials, region, timeout)
+        .map_err(|e| e.to_string())?;
+    let http = capture.http_addr();
+    Ok((
+        Target {
+            client,
+            production_client: Some(production_client),
+            bucket: SUITE_BUCKET.to_owned(),
+            capabilities: Capabilities::everything(),
+            endpoints: Endpoints {
+                capture_http: format!("http://{http}"),
+                capture_https: Some(format!("https://{TLS_NAME}:{}", https.port())),
+                refused: format!("http://{}", refused_addr()?),
+            },
+            tokens: Tokens {
+                bucket: String::new(),
+                capture: http.to_string(),
+                captures: format!("{TLS_NAME}:{}", https.port()),
+                client_ip: "127.0.0.1".into(),
+            },
+        },
+        vec![emulator, production],
+    ))
+}

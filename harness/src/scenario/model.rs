@@ -1,0 +1,293 @@
+//! The scenario model, as written in `scenarios/*.toml` (format documented
+//! in `scenarios/README.md`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One file: a list of `[[scenario]]` tables.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// The scenarios, in file order.
+    #[serde(default)]
+    pub scenario: Vec<toml::Spanned<Scenario>>,
+}
+
+/// One scripted upload and what must happen.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable, meaningful id, e.g. `put/header/form/basic`.
+    pub id: String,
+    /// One line for people.
+    pub title: String,
+    /// Requirement IDs from `spec/requirements.md` this scenario checks.
+    pub requirements: Vec<String>,
+    /// Free-form tags for `--tag`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Target capabilities the scenario relies on (see [`Need`]).
+    #[serde(default)]
+    pub needs: Vec<Need>,
+    /// The upload.
+    pub upload: Upload,
+    /// The callback configuration; absent means no callback parameters.
+    pub callback: Option<Callback>,
+    /// Custom variables.
+    pub vars: Option<Vars>,
+    /// What the capture server answers, by scenario-relative path.
+    #[serde(default)]
+    pub answer: Vec<AnswerSpec>,
+    /// Expectations.
+    pub expect: Expect,
+}
+
+/// Something only some targets offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Need {
+    /// Callbacks to loopback addresses (the capture server runs locally).
+    PrivateCallbacks,
+    /// A callback timeout shorter than the real 5 s (the emulator's knob).
+    ShortTimeout,
+    /// HTTPS callbacks to a name the target resolves to the capture server
+    /// and a certificate it trusts.
+    TlsCapture,
+    /// The target refuses private callback addresses (production rules).
+    ProductionRules,
+}
+
+/// The upload operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Operation {
+    /// PutObject with header authentication.
+    Put,
+    /// PostObject with a signed policy.
+    Post,
+    /// Initiate, UploadPart × n, CompleteMultipartUpload (callback on complete).
+    Multipart,
+    /// PutObject through a V1 presigned URL.
+    PresignV1,
+    /// PutObject through a V4 presigned URL.
+    PresignV4,
+}
+
+impl Operation {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Put => "PutObject",
+            Operation::Post => "PostObject",
+            Operation::Multipart => "CompleteMultipartUpload",
+            Operation::PresignV1 => "presigned PUT V1",
+            Operation::PresignV4 => "presigned PUT V4",
+        }
+    }
+}
+
+/// Header authentication version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthVersion {
+    /// HMAC-SHA1.
+    #[default]
+    V1,
+    /// OSS4-HMAC-SHA256.
+    V4,
+}
+
+/// Where the callback parameters go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CarrierChoice {
+    /// `x-oss-callback` / `x-oss-callback-var` headers.
+    Header,
+    /// `callback` / `callback-var` query parameters.
+    Query,
+    /// PostObject form fields.
+    Form,
+    /// Header and query at once (the conflict cases).
+    HeaderAndQuery,
+}
+
+/// The upload.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upload {
+    /// Which operation.
+    pub operation: Operation,
+    /// Auth version for header-signed and POST uploads.
+    #[serde(default)]
+    pub auth: AuthVersion,
+    /// Carrier; default: header (put, multipart), query (presign), form (post).
+    pub carrier: Option<CarrierChoice>,
+    /// Object key, unique across the suite.
+    pub key: String,
+    /// Content as text.
+    #[serde(default)]
+    pub content: String,
+    /// Content from a file under `scenarios/` (replaces `content`).
+    pub content_file: Option<String>,
+    /// Bytes of `pad_byte` placed before `content` (for 100 KiB parts).
+    #[serde(default)]
+    pub pad: usize,
+    /// The padding byte, as a one-character string (default `a`).
+    pub pad_byte: Option<String>,
+    /// Multipart part size (default 102400).
+    pub part_size: Option<usize>,
+    /// Content-Type sent with the upload.
+    pub content_type: Option<String>,
+    /// Extra request headers (or PostObject fields for `post`).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Extra PostObject form fields, placed before the callback.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Extra POST policy conditions (a JSON array text); `{callback}` stands
+    /// for the callback field's value, to pin it.
+    pub policy_conditions: Option<String>,
+    /// Sign with a wrong secret, to see the endpoint refuse the signature.
+    #[serde(default)]
+    pub wrong_secret: bool,
+    /// Multipart: send the callback parameters on Initiate and every
+    /// UploadPart as well as on Complete.
+    #[serde(default)]
+    pub callback_on_every_request: bool,
+}
+
+/// The callback configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    /// URLs: `capture:/path`, `captures:/path` (HTTPS, SNI name
+    /// `cb.example.test`), `refused:/path` (a closed port), or a literal URL.
+    #[serde(default)]
+    pub urls: Vec<String>,
+    /// Separator override for the joined list (default `;`); `trailing-semicolon` adds one.
+    #[serde(default)]
+    pub trailing_semicolon: bool,
+    /// `callbackHost`.
+    pub host: Option<String>,
+    /// `callbackBody`.
+    pub body: Option<String>,
+    /// `callbackBodyType`: `form`, `json`, or a literal value.
+    pub body_type: Option<String>,
+    /// `callbackSNI`.
+    pub sni: Option<bool>,
+    /// Further JSON fields (unknown fields, wrong types), added as given.
+    #[serde(default)]
+    pub extra: BTreeMap<String, toml::Value>,
+    /// Raw JSON text instead of the structured fields; `{capture}` becomes
+    /// the scenario's capture URL base.
+    pub json: Option<String>,
+    /// Raw value sent as the parameter, not encoded at all.
+    pub raw: Option<String>,
+}
+
+/// Custom variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vars {
+    /// Name → value, in order.
+    #[serde(default)]
+    pub values: Vec<(String, String)>,
+    /// Raw JSON text instead of `values`.
+    pub json: Option<String>,
+    /// Raw value sent as the parameter, not encoded.
+    pub raw: Option<String>,
+}
+
+/// What the capture server answers on one path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerSpec {
+    /// Scenario-relative path, e.g. `/cb`.
+    pub path: String,
+    /// Status (default 200).
+    pub status: Option<u16>,
+    /// Body (default `{"Status":"OK"}`).
+    pub body: Option<String>,
+    /// Delay before answering, in milliseconds.
+    pub delay_ms: Option<u64>,
+    /// Prefix the body with a UTF-8 BOM.
+    #[serde(default)]
+    pub bom: bool,
+    /// Send no Content-Length (chunked).
+    #[serde(default)]
+    pub chunked: bool,
+    /// Answer a JSON string body of this many bytes.
+    pub oversize: Option<usize>,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+/// What must be observed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Upload answer status.
+    pub status: u16,
+    /// Exact upload answer body.
+    pub body: Option<String>,
+    /// Error document Code.
+    pub code: Option<String>,
+    /// Error document Message.
+    pub message: Option<String>,
+    /// Error document EC.
+    pub ec: Option<String>,
+    /// Error document ArgumentName.
+    pub argument_name: Option<String>,
+    /// Error document ArgumentValue.
+    pub argument_value: Option<String>,
+    /// Callback requests, in arrival order; the count must match exactly.
+    #[serde(default)]
+    pub callback: Vec<ExpectedCallback>,
+    /// The stored object, read back after the upload.
+    pub object: Option<ExpectedObject>,
+}
+
+/// One callback request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedCallback {
+    /// Scenario-relative path.
+    pub path: String,
+    /// Raw query including `?` (default none).
+    #[serde(default)]
+    pub query: String,
+    /// `Host` header; `{capture}` / `{captures}` stand for the listener's host:port.
+    pub host: Option<String>,
+    /// `Content-Type`.
+    pub content_type: Option<String>,
+    /// Exact body; `{bucket}`, `{request_id}`, `{client_ip}` stand for per-run values.
+    pub body: Option<String>,
+    /// Further headers that must have these values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// `valid` (default), `invalid` or `any`.
+    pub signature: Option<String>,
+    /// SNI seen: a name, or `""` for none.
+    pub sni: Option<String>,
+    /// Headers whose value must be an RFC 1123 GMT date (`Date`).
+    #[serde(default)]
+    pub http_date_headers: Vec<String>,
+}
+
+/// The stored object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedObject {
+    /// Whether a GET finds it.
+    pub stored: bool,
+    /// Size in bytes.
+    pub size: Option<u64>,
+    /// ETag without quotes.
+    pub etag: Option<String>,
+    /// `x-oss-hash-crc64ecma`.
+    pub crc64: Option<String>,
+    /// Stored Content-Type.
+    pub content_type: Option<String>,
+}
