@@ -71,6 +71,8 @@ pub struct Observation {
     pub callbacks: Vec<ObservedCallback>,
     /// The GET after the upload, when the scenario checks the object.
     pub object: Option<ObservedAnswer>,
+    /// Set when the driver could not express the upload.
+    pub unsupported: Option<String>,
 }
 
 /// Per-run values substituted for tokens in expected values.

@@ -3,6 +3,7 @@
 //! The target is any OSS endpoint reached over HTTP: the embedded emulator
 //! is judged exactly like any other endpoint.
 
+pub mod driver;
 pub mod execute;
 pub mod expectations;
 pub mod judge;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+pub use driver::{Driver, DriverOutcome, NativeDriver, UploadPlan};
 use execute::{execute, ScenarioContext};
 pub use execute::{Capture, Endpoints};
 pub use expectations::Expectations;
@@ -141,12 +143,15 @@ impl Capabilities {
     }
 }
 
-/// A target: one client per capability set the scenarios may ask for.
+/// A target: the endpoint (and a second one with production rules, when
+/// the target is the emulator), each with a driver and a native client.
 pub struct Target {
-    /// The client for ordinary scenarios.
+    /// The driver that performs uploads.
+    pub driver: Arc<dyn Driver>,
+    /// The native client the harness reads objects back with.
     pub client: OssClient,
-    /// A client for scenarios needing production rules, if different.
-    pub production_client: Option<OssClient>,
+    /// Driver and client for scenarios needing production rules, if different.
+    pub production: Option<(Arc<dyn Driver>, OssClient)>,
     /// The bucket.
     pub bucket: String,
     /// What it offers.
@@ -284,12 +289,14 @@ async fn run_one(
         result.message = format!("the target does not offer {missing:?}");
         return result;
     }
-    let client = if scenario.needs.contains(&Need::ProductionRules) {
-        target.production_client.as_ref().unwrap_or(&target.client)
-    } else {
-        &target.client
+    let (driver, client) = match &target.production {
+        Some((driver, client)) if scenario.needs.contains(&Need::ProductionRules) => {
+            (driver.as_ref(), client)
+        }
+        _ => (target.driver.as_ref(), &target.client),
     };
     let ctx = ScenarioContext {
+        driver,
         client,
         bucket: &target.bucket,
         capture,
@@ -307,6 +314,11 @@ async fn run_one(
         }
     };
     result.duration = started.elapsed();
+    if let Some(why) = &observation.unsupported {
+        result.verdict = Verdict::Unsupported;
+        result.message = format!("driver {}: {why}", driver.name());
+        return result;
+    }
     let mut tokens = target.tokens.clone();
     tokens.bucket = target.bucket.clone();
     result.mismatches = judge(&scenario.expect, &observation, &tokens);

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use super::execute::{Capture, Endpoints};
 use super::judge::{ObservedCallback, Tokens};
+use std::sync::Arc;
+
+use super::driver::NativeDriver;
 use super::{Capabilities, Target};
 use crate::capture::{Answer, CaptureHandle};
 use crate::client::OssClient;
@@ -121,8 +124,9 @@ pub fn endpoint_target(remote: &RemoteEndpoint) -> Result<Target, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(Target {
+        driver: Arc::new(NativeDriver::new(client.clone())),
         client,
-        production_client: None,
+        production: None,
         bucket: remote.bucket.clone(),
         capabilities: Capabilities::with(&[Need::ProductionRules], false),
         endpoints: Endpoints {
@@ -181,8 +185,12 @@ pub async fn embedded_target(
     let http = capture.http_addr();
     Ok((
         Target {
+            driver: Arc::new(NativeDriver::new(client.clone())),
             client,
-            production_client: Some(production_client),
+            production: Some((
+                Arc::new(NativeDriver::new(production_client.clone())),
+                production_client,
+            )),
             bucket: SUITE_BUCKET.to_owned(),
             capabilities: Capabilities::everything(),
             endpoints: Endpoints {
