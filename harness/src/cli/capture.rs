@@ -69,12 +69,8 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
             }),
         ..CaptureConfig::default()
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_USAGE;
-        }
+    let Some(runtime) = super::new_runtime() else {
+        return EXIT_USAGE;
     };
     runtime.block_on(async {
         let handle = match CaptureServer::start(config.clone()).await {

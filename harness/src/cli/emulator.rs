@@ -113,12 +113,8 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         buckets: args.buckets.clone(),
         ..EmulatorConfig::default()
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_USAGE;
-        }
+    let Some(runtime) = super::new_runtime() else {
+        return EXIT_USAGE;
     };
     runtime.block_on(async {
         let handle = match Emulator::start(config).await {

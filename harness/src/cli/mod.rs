@@ -38,6 +38,18 @@ enum Command {
 /// Exit code for a usage or setup error (also what clap uses).
 pub(crate) const EXIT_USAGE: u8 = 2;
 
+/// The async runtime the network commands run on; `None` (after saying why)
+/// when the process cannot start one.
+pub(crate) fn new_runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => Some(runtime),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
 /// Parses the process arguments and runs the subcommand.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -147,9 +147,8 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         },
         None => Expectations::default(),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => return usage(&format!("cannot start the async runtime: {e}")),
+    let Some(runtime) = super::new_runtime() else {
+        return EXIT_USAGE;
     };
     runtime.block_on(async move {
         let started = Instant::now();
