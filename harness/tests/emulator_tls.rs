@@ -82,6 +82,7 @@ async fn tls_emulator(addr: SocketAddr, ca_pem: &str) -> cbspec::emulator::Emula
             timeout: Duration::from_secs(5),
             extra_ca_pem: vec![ca_pem.as_bytes().to_vec()],
             resolve: vec![(NAME.to_owned(), addr)],
+            ..CallbackSettings::default()
         },
         ..EmulatorConfig::default()
     })

@@ -107,6 +107,7 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
             timeout: args.callback_timeout,
             extra_ca_pem,
             resolve: Vec::new(),
+            ..CallbackSettings::default()
         },
         production_rules: args.production_rules,
         base_domain: args.base_domain.clone(),

@@ -26,6 +26,10 @@ pub struct CallbackSettings {
     pub extra_ca_pem: Vec<Vec<u8>>,
     /// Host names pinned to addresses, so tests can use HTTPS names on loopback.
     pub resolve: Vec<(String, SocketAddr)>,
+    /// Send nothing: every attempt fails as an unreachable URL. For running
+    /// the emulator in process on arbitrary input (fuzzing), where a
+    /// callback URL could name any host.
+    pub offline: bool,
 }
 
 impl Default for CallbackSettings {
@@ -35,6 +39,7 @@ impl Default for CallbackSettings {
             timeout: Duration::from_secs(5),
             extra_ca_pem: Vec::new(),
             resolve: Vec::new(),
+            offline: false,
         }
     }
 }
@@ -47,6 +52,7 @@ pub struct CallbackSetupError(String);
 /// Sends callbacks. Two clients, because SNI is a per-connection setting.
 #[derive(Debug, Clone)]
 pub struct CallbackSender {
+    offline: bool,
     with_sni: reqwest::Client,
     without_sni: reqwest::Client,
     signer: CallbackSigner,
@@ -99,6 +105,7 @@ impl CallbackSender {
                 .map_err(|e| CallbackSetupError(e.to_string()))
         };
         Ok(Self {
+            offline: settings.offline,
             with_sni: build(true)?,
             without_sni: build(false)?,
             signer,
@@ -135,7 +142,11 @@ impl CallbackSender {
             };
             let started_at = SystemTime::now();
             let clock = Instant::now();
-            let (status, outcome) = self.send(client, &request).await;
+            let (status, outcome) = if self.offline {
+                (None, Err(CallbackFailure::Connect))
+            } else {
+                self.send(client, &request).await
+            };
             self.journal.record_callback(CallbackAttempt {
                 upload_request_id: request_id.to_owned(),
                 url: url.to_string(),

@@ -179,41 +179,15 @@ impl Emulator {
             source,
         })?;
 
-        let store = match &config.data_dir {
-            Some(dir) => store::Store::open(dir)
-                .map_err(|e| StartError::DataDir(format!("{}: {e}", dir.display())))?,
-            None => store::Store::in_memory(),
-        };
-        for bucket in &config.buckets {
-            if !buckets::is_valid_bucket_name(bucket) {
-                return Err(StartError::BucketName(bucket.clone()));
-            }
-            if !store.bucket_exists(bucket) {
-                store
-                    .create_bucket(bucket)
-                    .map_err(|e| StartError::DataDir(e.to_string()))?;
-            }
-        }
-
-        let journal = Journal::default();
         let pub_key_url = format!("http://{addr}{PUBLIC_KEY_PATH}");
-        let callbacks =
-            callback::CallbackSender::new(&config.callbacks, signer, pub_key_url, journal.clone())?;
-        let service = Arc::new(service::Service {
-            store,
-            journal: journal.clone(),
-            callbacks,
-            credentials: config.credentials.clone(),
-            region: config.region.clone(),
-            base_domain: config.base_domain.clone(),
-            address_policy: if config.production_rules {
-                AddressPolicy::Production
-            } else {
-                AddressPolicy::AllowPrivate
-            },
-            account_id: "1000000000000001".into(),
-            public_key_pem: public_key_pem.clone(),
-        });
+        let journal = Journal::default();
+        let service = Arc::new(build_service(
+            &config,
+            signer,
+            public_key_pem.clone(),
+            pub_key_url,
+            journal.clone(),
+        )?);
         let (shutdown, watch_shutdown) = watch::channel(false);
         let task = tokio::spawn(server::serve(
             listener,
@@ -228,6 +202,120 @@ impl Emulator {
             shutdown,
             task,
         })
+    }
+}
+
+/// The request handler and its state, shared by the socket server and the
+/// in-process front.
+fn build_service(
+    config: &EmulatorConfig,
+    signer: CallbackSigner,
+    public_key_pem: String,
+    pub_key_url: String,
+    journal: Journal,
+) -> Result<service::Service, StartError> {
+    let store = match &config.data_dir {
+        Some(dir) => store::Store::open(dir)
+            .map_err(|e| StartError::DataDir(format!("{}: {e}", dir.display())))?,
+        None => store::Store::in_memory(),
+    };
+    for bucket in &config.buckets {
+        if !buckets::is_valid_bucket_name(bucket) {
+            return Err(StartError::BucketName(bucket.clone()));
+        }
+        if !store.bucket_exists(bucket) {
+            store
+                .create_bucket(bucket)
+                .map_err(|e| StartError::DataDir(e.to_string()))?;
+        }
+    }
+
+    let callbacks =
+        callback::CallbackSender::new(&config.callbacks, signer, pub_key_url, journal.clone())?;
+    Ok(service::Service {
+        store,
+        journal,
+        callbacks,
+        credentials: config.credentials.clone(),
+        region: config.region.clone(),
+        base_domain: config.base_domain.clone(),
+        address_policy: if config.production_rules {
+            AddressPolicy::Production
+        } else {
+            AddressPolicy::AllowPrivate
+        },
+        account_id: "1000000000000001".into(),
+        public_key_pem,
+    })
+}
+
+/// The emulator without sockets: each request goes straight to the same
+/// handler the server uses. For fuzzing and for embedding in other tools.
+pub struct InProcessEmulator {
+    service: Arc<service::Service>,
+}
+
+/// An in-process answer.
+#[derive(Debug, Clone)]
+pub struct InProcessAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (without the framing ones the server adds).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: bytes::Bytes,
+    /// The request id assigned.
+    pub request_id: String,
+}
+
+impl InProcessEmulator {
+    /// Builds the handler and storage (callbacks as configured; set
+    /// `callbacks.offline` for arbitrary input).
+    pub fn new(config: EmulatorConfig) -> Result<Self, StartError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let signer = CallbackSigner::from_pem(&config.signing_key_pem)?;
+        let public_key_pem = signer.public_key().to_pem();
+        let service = build_service(
+            &config,
+            signer,
+            public_key_pem,
+            "http://in-process.invalid/_cbspec/callback_pub_key.pem".into(),
+            Journal::default(),
+        )?;
+        Ok(Self {
+            service: Arc::new(service),
+        })
+    }
+
+    /// Handles one request as if it had arrived over HTTP from 127.0.0.1.
+    pub async fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: Vec<(String, String)>,
+        body: bytes::Bytes,
+    ) -> InProcessAnswer {
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+        let (request_id, response) = server::respond(
+            &self.service,
+            method.to_owned(),
+            target.to_owned(),
+            headers,
+            Ok(body),
+            peer,
+        )
+        .await;
+        InProcessAnswer {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+            request_id,
+        }
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.service.journal
     }
 }
 

@@ -87,8 +87,6 @@ async fn handle(
     peer: SocketAddr,
     limits: ServerLimits,
 ) -> hyper::Response<Full<Bytes>> {
-    let received_at = SystemTime::now();
-    let request_id = new_request_id();
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()
@@ -105,12 +103,8 @@ async fn handle(
         })
         .collect();
     let header_bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
-
     let body = if header_bytes > limits.max_header_bytes {
-        Err(OssError::invalid_argument(format!(
-            "The request headers are {header_bytes} bytes; at most {} are accepted.",
-            limits.max_header_bytes
-        )))
+        Err(header_error(header_bytes, limits))
     } else {
         match Limited::new(req.into_body(), limits.max_body_bytes)
             .collect()
@@ -135,7 +129,31 @@ async fn handle(
             ))),
         }
     };
+    let (request_id, response) =
+        respond(&service, method.clone(), target, headers, body, peer).await;
+    to_hyper(response, &request_id, &method)
+}
 
+fn header_error(header_bytes: usize, limits: ServerLimits) -> OssError {
+    OssError::invalid_argument(format!(
+        "The request headers are {header_bytes} bytes; at most {} are accepted.",
+        limits.max_header_bytes
+    ))
+}
+
+/// Answers one fully read request (or the error reading it produced) and
+/// journals it: everything but the HTTP framing, so the same path serves
+/// sockets and in-process callers.
+pub(crate) async fn respond(
+    service: &Arc<Service>,
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>,
+    body: Result<Bytes, OssError>,
+    peer: SocketAddr,
+) -> (String, OssResponse) {
+    let received_at = SystemTime::now();
+    let request_id = new_request_id();
     let request = OssRequest {
         method,
         target,
@@ -150,7 +168,11 @@ async fn handle(
             .catch_unwind()
             .await
             .unwrap_or_else(|_| {
-                Err(OssError::new(500, "InternalError", "The emulator hit a bug handling this request; please report it with the request."))
+                Err(OssError::new(
+                    500,
+                    "InternalError",
+                    "The emulator hit a bug handling this request; please report it with the request.",
+                ))
             }),
     };
     let (response, error_code) = match outcome {
@@ -171,19 +193,18 @@ async fn handle(
             )
         }
     };
-
     service.journal.record_request(RequestRecord {
         request_id: request_id.clone(),
         received_at,
         peer,
-        method: request.method.clone(),
-        target: request.target.clone(),
-        headers: request.headers.clone(),
-        body: request.body.clone(),
+        method: request.method,
+        target: request.target,
+        headers: request.headers,
+        body: request.body,
         status: response.status,
         error_code,
     });
-    to_hyper(response, &request_id, &request.method)
+    (request_id, response)
 }
 
 fn to_hyper(response: OssResponse, request_id: &str, method: &str) -> hyper::Response<Full<Bytes>> {

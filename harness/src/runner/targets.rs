@@ -161,6 +161,7 @@ pub async fn embedded_target(
             timeout: Duration::from_secs(1),
             extra_ca_pem: vec![capture.ca_pem().into_bytes()],
             resolve: vec![(TLS_NAME.to_owned(), https)],
+            ..CallbackSettings::default()
         },
         ..EmulatorConfig::default()
     };
