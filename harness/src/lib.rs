@@ -15,3 +15,4 @@ pub mod client;
 pub mod emulator;
 
 pub mod fuzzing;
+pub mod generators;

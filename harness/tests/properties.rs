@@ -5,163 +5,18 @@
 //! Failing cases are persisted under `harness/proptest-regressions/` and
 //! committed, so they are replayed first on every run.
 
+use cbspec::generators::{
+    callback_config, custom_vars, placeholder_name, template_text, upload_facts,
+};
 use cbspec::protocol::callback_url::{parse_url_list, AddressPolicy};
 use cbspec::protocol::config::{CallbackConfig, DecodeOptions};
 use cbspec::protocol::custom_vars::CustomVariables;
 use cbspec::protocol::error_document::ErrorDocument;
-use cbspec::protocol::facts::{ImageInfo, SystemVariable, UploadFacts};
+use cbspec::protocol::facts::UploadFacts;
 use cbspec::protocol::signature::{decode_key_url, CallbackPublicKey, CallbackSigner, VerifyError};
 use cbspec::protocol::template::{BodyType, Template};
 use proptest::prelude::*;
 use serde_json::Value;
-
-/// Characters that break naive encoders: reserved URL characters, quotes,
-/// backslash, `$`, braces, controls, non-ASCII and astral-plane characters.
-const TRICKY: &str = "[a-zA-Z0-9 /:?#\\[\\]@!$&'()*+,;=%\"\\\\{}~._\\-\n\t\u{1}é中😀]";
-
-fn tricky_text(max: usize) -> impl Strategy<Value = String> {
-    proptest::collection::vec(proptest::string::string_regex(TRICKY).unwrap(), 0..max)
-        .prop_map(|parts| parts.concat())
-}
-
-fn var_name() -> impl Strategy<Value = String> {
-    "[a-z0-9_.:\\-é中]{1,10}".prop_map(|n| format!("x:{n}"))
-}
-
-fn custom_vars() -> impl Strategy<Value = CustomVariables> {
-    proptest::collection::vec((var_name(), tricky_text(12)), 0..6)
-        .prop_map(|pairs| CustomVariables::new(pairs).expect("generated names are valid"))
-}
-
-fn callback_url() -> impl Strategy<Value = String> {
-    let host = prop_oneof![
-        // A DNS name: at least two labels, the last one alphabetic (an
-        // all-digit name like `0.0` is neither a domain nor an IPv4 address).
-        (
-            proptest::collection::vec("[a-z0-9\\-]{1,8}", 1..3),
-            "[a-z]{2,6}"
-        )
-            .prop_map(|(labels, tld)| format!("{}.{tld}", labels.join("."))),
-        (1u8..=223, any::<u8>(), any::<u8>(), 1u8..=254)
-            .prop_map(|(a, b, c, d)| format!("{a}.{b}.{c}.{d}")),
-    ];
-    let scheme = prop_oneof![Just(""), Just("http://"), Just("https://")];
-    let port = proptest::option::of(1u16..=65535);
-    let path = "(/[a-zA-Z0-9%._~\\-]{0,8}){0,3}";
-    let query = proptest::option::of("[a-zA-Z0-9=&%+._~\\-/]{0,12}");
-    (scheme, host, port, path, query).prop_map(|(scheme, host, port, path, query)| {
-        let port = port.map(|p| format!(":{p}")).unwrap_or_default();
-        let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-        format!("{scheme}{host}{port}{path}{query}")
-    })
-}
-
-/// A placeholder name: a system variable, a custom variable or an unknown name.
-fn placeholder_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        proptest::sample::select(SystemVariable::ALL.to_vec()).prop_map(|v| v.name().to_owned()),
-        var_name(),
-        "[A-Za-z.:]{0,6}",
-    ]
-}
-
-/// A callbackBody that OSS accepts: literals without `$`, and placeholders.
-fn template_text() -> impl Strategy<Value = String> {
-    let literal = tricky_text(6).prop_map(|t| t.replace('$', ""));
-    let segment = prop_oneof![
-        literal,
-        placeholder_name().prop_map(|n| format!("${{{n}}}"))
-    ];
-    proptest::collection::vec(segment, 1..8)
-        .prop_map(|parts| parts.concat())
-        .prop_filter("callbackBody must not be empty", |t| !t.is_empty())
-}
-
-fn callback_config() -> impl Strategy<Value = CallbackConfig> {
-    let urls = proptest::collection::vec(callback_url(), 0..=5).prop_map(|u| u.join(";"));
-    let unknown = proptest::collection::vec(
-        (
-            "[a-zA-Z]{1,8}".prop_filter("not a known field", |n| !n.starts_with("callback")),
-            tricky_text(6),
-        ),
-        0..3,
-    );
-    (
-        urls,
-        proptest::option::of(tricky_text(10)),
-        template_text(),
-        proptest::option::of(prop_oneof![Just(BodyType::Form), Just(BodyType::Json)]),
-        proptest::option::of(any::<bool>()),
-        unknown,
-    )
-        .prop_map(|(url, host, body, body_type, sni, unknown)| {
-            let mut unknown_fields: Vec<(String, Value)> = Vec::new();
-            for (name, value) in unknown {
-                if !unknown_fields.iter().any(|(n, _)| *n == name) {
-                    unknown_fields.push((name, Value::from(value)));
-                }
-            }
-            CallbackConfig {
-                url,
-                host,
-                body,
-                body_type,
-                sni,
-                policy: None,
-                unknown_fields,
-            }
-        })
-}
-
-fn upload_facts() -> impl Strategy<Value = UploadFacts> {
-    (
-        (
-            "[a-z0-9\\-]{3,20}",
-            tricky_text(16),
-            "[0-9A-F]{32}(-[0-9]{1,3})?",
-        ),
-        (proptest::option::of(any::<u64>()), tricky_text(8)),
-        proptest::option::of((any::<u32>(), any::<u32>(), "jpg|png|gif|bmp|webp")),
-        (
-            proptest::option::of(any::<u64>()),
-            "([A-Za-z0-9+/]{22}==)?",
-            "(vpc-[a-z0-9]{8})?",
-        ),
-        (
-            "[0-9]{1,3}(\\.[0-9]{1,3}){3}",
-            "[0-9A-F]{24}",
-            "PutObject|PostObject|CompleteMultipartUpload",
-        ),
-    )
-        .prop_map(
-            |(
-                (bucket, object, etag),
-                (size, mime_type),
-                image,
-                (crc64, content_md5, vpc_id),
-                (client_ip, request_id, operation),
-            )| {
-                UploadFacts {
-                    bucket,
-                    object,
-                    etag,
-                    size,
-                    mime_type,
-                    image: image.map(|(h, w, f)| ImageInfo {
-                        height: h.into(),
-                        width: w.into(),
-                        format: f,
-                    }),
-                    crc64,
-                    content_md5,
-                    vpc_id,
-                    client_ip,
-                    request_id,
-                    operation,
-                }
-            },
-        )
-}
 
 /// What a variable holds for an upload, read from the struct fields here
 /// rather than through the code under test. `None` means no value.

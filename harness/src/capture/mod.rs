@@ -233,3 +233,31 @@ impl CaptureHandle {
         }
     }
 }
+
+/// Parses a raw HTTP request (head and body bytes, as received) and judges
+/// its callback signature exactly as the server does, without any network:
+/// only the bundled official key is available. For fuzzing the recorder and
+/// the verdicts.
+pub async fn judge_raw_request(
+    raw: &[u8],
+) -> Option<(String, String, Vec<(String, String)>, SignatureVerdict)> {
+    let tap = wire::HeadBytes::with_cap(64 * 1024);
+    let head = {
+        let mut head = tap
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        head.push_bytes(raw);
+        head.parse()?
+    };
+    let body_start = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
+    let cache =
+        signature_check::KeyCache::offline(crate::protocol::signature::KeyUrlAllowlist::default())
+            .ok()?;
+    let verdict = cache
+        .verdict(&head.target, &head.headers, &raw[body_start..])
+        .await;
+    Some((head.method, head.target, head.headers, verdict))
+}

@@ -46,6 +46,11 @@ impl HeadBytes {
         }))
     }
 
+    /// Feeds bytes as they arrive.
+    pub(crate) fn push_bytes(&mut self, data: &[u8]) {
+        self.push(data);
+    }
+
     fn push(&mut self, data: &[u8]) {
         if self.complete {
             return;

@@ -1,13 +1,13 @@
-//! Fuzz entry points: each takes raw bytes, runs one part of the protocol
-//! core, and panics if an invariant breaks.
+//! Fuzz entry points for the protocol core: callback config, variables,
+//! templates and signatures.
 //!
-//! The cargo-fuzz targets in `fuzz/fuzz_targets/` are one-line calls into
-//! these, and `harness/tests/fuzz_corpus.rs` replays the committed corpus
-//! through the same functions under plain `cargo test`, so a finding stays a
-//! regression test on stable Rust.
 
 use std::sync::OnceLock;
 
+use arbitrary::{Arbitrary, Unstructured};
+
+use crate::generators::{ArbFacts, ArbTemplate, ArbVars};
+use crate::protocol::callback_url::{parse_url, parse_url_list, AddressPolicy};
 use crate::protocol::config::{CallbackConfig, DecodeOptions};
 use crate::protocol::custom_vars::CustomVariables;
 use crate::protocol::facts::{FactValue, ImageInfo, UploadFacts};
@@ -150,6 +150,13 @@ pub fn template_expand(data: &[u8]) {
     );
     let _ = template.expand(BodyType::Json, &facts, &vars);
 
+    check_layouts(&template, &facts, &vars);
+}
+
+/// Lays a template's placeholders out as a form and as a JSON array, and
+/// checks both read back (through `form_urlencoded` and `serde_json`) to the
+/// values straight from the facts and variables.
+fn check_layouts(template: &Template, facts: &UploadFacts, vars: &CustomVariables) {
     let placeholders: Vec<&Placeholder> = template.placeholders().collect();
 
     let form_template: Vec<String> = placeholders
@@ -159,7 +166,7 @@ pub fn template_expand(data: &[u8]) {
         .collect();
     let form_template =
         Template::parse(&form_template.join("&")).expect("generated form template parses");
-    let body = form_template.expand(BodyType::Form, &facts, &vars);
+    let body = form_template.expand(BodyType::Form, facts, vars);
     let decoded: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
         .into_owned()
         .collect();
@@ -167,7 +174,7 @@ pub fn template_expand(data: &[u8]) {
         assert!(decoded.is_empty());
     }
     for (i, p) in placeholders.iter().enumerate() {
-        let expected = expected_value(p, &facts, &vars).unwrap_or_default();
+        let expected = expected_value(p, facts, vars).unwrap_or_default();
         assert_eq!(
             decoded.get(i),
             Some(&(format!("k{i}"), expected)),
@@ -181,13 +188,13 @@ pub fn template_expand(data: &[u8]) {
         .collect();
     let json_template = Template::parse(&format!("[{}]", json_template.join(",")))
         .expect("generated JSON template parses");
-    let body = json_template.expand(BodyType::Json, &facts, &vars);
+    let body = json_template.expand(BodyType::Json, facts, vars);
     let parsed: serde_json::Value =
         serde_json::from_str(&body).expect("JSON-shaped template expands to JSON");
     let array = parsed.as_array().expect("an array");
     assert_eq!(array.len(), placeholders.len());
     for (p, got) in placeholders.iter().zip(array) {
-        let expected = match expected_value(p, &facts, &vars) {
+        let expected = match expected_value(p, facts, vars) {
             None => serde_json::Value::Null,
             Some(v) => match p {
                 Placeholder::System(var)
@@ -244,4 +251,86 @@ pub fn signature_verify(data: &[u8]) {
             );
         }
     }
+}
+
+/// callbackUrl parsing: every URL accepted prints back to text that parses
+/// to the same URL; at most five are accepted; what production rules accept
+/// is accepted when private addresses are allowed too; every refusal is one
+/// of the three URL ECs.
+pub fn callback_url_parse(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match parse_url_list(&text, AddressPolicy::AllowPrivate) {
+        Ok(urls) => {
+            assert!(urls.len() <= 5, "{} URLs accepted", urls.len());
+            for url in &urls {
+                let printed = url.to_string();
+                let again =
+                    parse_url(&printed, AddressPolicy::AllowPrivate).expect("a printed URL parses");
+                assert_eq!(
+                    (&again.host, again.port, &again.target, again.scheme),
+                    (&url.host, url.port, &url.target, url.scheme),
+                    "{printed}"
+                );
+            }
+        }
+        Err(rejection) => {
+            assert!(
+                ["0007-00000004", "0007-00000005"].contains(&rejection.ec()),
+                "unexpected EC {}",
+                rejection.ec()
+            );
+        }
+    }
+    match parse_url_list(&text, AddressPolicy::Production) {
+        Ok(urls) => assert_eq!(Ok(urls), parse_url_list(&text, AddressPolicy::AllowPrivate)),
+        Err(rejection) => {
+            assert!(["0007-00000004", "0007-00000005", "0007-00000008"].contains(&rejection.ec()))
+        }
+    }
+}
+
+/// Structure-aware template expansion: a generated template always parses,
+/// prints back unchanged, and its JSON-array and form layouts read back to
+/// the generated facts and variables (the same checks as
+/// [`template_expand`], from valid templates only).
+pub fn template_structured(data: &[u8]) {
+    let mut input = Unstructured::new(data);
+    let (Ok(template), Ok(facts), Ok(vars)) = (
+        ArbTemplate::arbitrary(&mut input),
+        ArbFacts::arbitrary(&mut input),
+        ArbVars::arbitrary(&mut input),
+    ) else {
+        return;
+    };
+    let text = template.text();
+    if text.is_empty() {
+        return;
+    }
+    let parsed = Template::parse(&text).expect("a generated template parses");
+    assert_eq!(parsed.to_string(), text);
+    check_layouts(&parsed, &facts.facts(), &vars.vars());
+}
+
+/// The string to sign: the body follows one `\n`, the raw query with its
+/// `?` precedes it, and the path before that is the percent-decoded path.
+pub fn string_to_sign_parts(data: &[u8]) {
+    let mut input = Unstructured::new(data);
+    let (Ok(target), Ok(body)) = (
+        String::arbitrary(&mut input),
+        Vec::<u8>::arbitrary(&mut input),
+    ) else {
+        return;
+    };
+    let sts = string_to_sign(&target, &body);
+    assert!(sts.ends_with(&body));
+    let head = &sts[..sts.len() - body.len()];
+    assert_eq!(head.last(), Some(&b'\n'));
+    let head = &head[..head.len() - 1];
+    let (path, query) = target.split_at(target.find('?').unwrap_or(target.len()));
+    assert!(
+        head.ends_with(query.as_bytes()),
+        "the raw query ends the signed head"
+    );
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    assert_eq!(&head[..head.len() - query.len()], &decoded[..]);
 }

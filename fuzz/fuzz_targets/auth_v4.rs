@@ -1,0 +1,4 @@
+#![no_main]
+//! Invariants: see `cbspec::fuzzing::auth_v4`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::auth_v4(data));
