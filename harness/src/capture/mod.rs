@@ -253,9 +253,18 @@ pub async fn judge_raw_request(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(raw.len(), |i| i + 4);
-    let cache =
-        signature_check::KeyCache::offline(crate::protocol::signature::KeyUrlAllowlist::default())
-            .ok()?;
+    // One offline cache per process: building one (an HTTP client) costs far
+    // more than judging a request.
+    static CACHE: std::sync::OnceLock<Option<signature_check::KeyCache>> =
+        std::sync::OnceLock::new();
+    let cache = CACHE
+        .get_or_init(|| {
+            signature_check::KeyCache::offline(
+                crate::protocol::signature::KeyUrlAllowlist::default(),
+            )
+            .ok()
+        })
+        .as_ref()?;
     let verdict = cache
         .verdict(&head.target, &head.headers, &raw[body_start..])
         .await;
