@@ -97,16 +97,9 @@ pub struct ScenarioResult {
 #[derive(Debug, Clone, Default)]
 pub struct Capabilities {
     /// Needs the target satisfies.
-    pub offers: BTreeSet<NeedKey>,
+    pub offers: BTreeSet<Need>,
     /// Whether the target is the embedded emulator (held to IMPLEMENTATION-DEFINED choices).
     pub is_reference: bool,
-}
-
-/// A hashable copy of [`Need`].
-pub type NeedKey = String;
-
-fn need_key(need: Need) -> NeedKey {
-    format!("{need:?}")
 }
 
 impl Capabilities {
@@ -119,9 +112,7 @@ impl Capabilities {
                 Need::TlsCapture,
                 Need::ProductionRules,
             ]
-            .into_iter()
-            .map(need_key)
-            .collect(),
+            .into(),
             is_reference: true,
         }
     }
@@ -129,7 +120,7 @@ impl Capabilities {
     /// Offers these needs.
     pub fn with(needs: &[Need], is_reference: bool) -> Self {
         Self {
-            offers: needs.iter().copied().map(need_key).collect(),
+            offers: needs.iter().copied().collect(),
             is_reference,
         }
     }
@@ -138,7 +129,7 @@ impl Capabilities {
         needs
             .iter()
             .copied()
-            .filter(|n| !self.offers.contains(&need_key(*n)))
+            .filter(|n| !self.offers.contains(n))
             .collect()
     }
 }

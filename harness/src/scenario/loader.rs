@@ -242,16 +242,20 @@ pub fn load_dir(
                     }
                 }
             }
+            let carrier = scenario.upload.carrier;
+            let form_carrier = carrier == Some(super::model::CarrierChoice::Form);
             if scenario.upload.operation == Operation::Post
-                && scenario.upload.auth == super::model::AuthVersion::V4
-                && scenario
-                    .upload
-                    .carrier
-                    .is_some_and(|c| c != super::model::CarrierChoice::Form)
+                && carrier.is_some_and(|c| !matches!(c, super::model::CarrierChoice::Form))
             {
                 problem(
                     "upload.carrier",
-                    "PostObject carries its callback in the form".into(),
+                    "PostObject carries its callback in the form; omit carrier or write \"form\""
+                        .into(),
+                );
+            } else if scenario.upload.operation != Operation::Post && form_carrier {
+                problem(
+                    "upload.carrier",
+                    "only PostObject has form fields; use header, query or header-and-query".into(),
                 );
             }
             let content = match &scenario.upload.content_file {

@@ -44,7 +44,7 @@ pub struct Scenario {
 }
 
 /// Something only some targets offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Need {
     /// Callbacks to loopback addresses (the capture server runs locally).
