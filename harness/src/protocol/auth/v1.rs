@@ -245,17 +245,7 @@ pub fn verify_header(
         // Wording is ours: OSS documents no message for a missing date.
         AuthError::access_denied("Missing Date Header: send Date or x-oss-date.")
     })?;
-    let secret = secret_or_error(secret_for, access_key_id)?;
-    let expected_string = string_to_sign(request, date);
-    let expected = hmac_sha1_base64(&secret, &expected_string);
-    if signatures_equal(&expected, provided) {
-        Ok(access_key_id.to_owned())
-    } else {
-        Err(AuthError::SignatureDoesNotMatch {
-            access_key_id: access_key_id.to_owned(),
-            string_to_sign: expected_string,
-        })
-    }
+    check_signature(request, date, access_key_id, provided, secret_for)
 }
 
 /// The query parameters a V1 presigned URL adds: `OSSAccessKeyId`, `Expires`
@@ -314,8 +304,21 @@ pub fn verify_presigned(
     if unix_seconds(now) > expires {
         return Err(AuthError::access_denied(REQUEST_EXPIRED_MESSAGE));
     }
+    check_signature(request, expires_text, access_key_id, provided, secret_for)
+}
+
+/// Recomputes the signature over `request` with `date` in the date slot and
+/// compares it with the one provided; the error carries the string to sign
+/// the emulator expected, as OSS's does.
+fn check_signature(
+    request: &SignableRequest,
+    date: &str,
+    access_key_id: &str,
+    provided: &str,
+    secret_for: impl Fn(&str) -> Option<String>,
+) -> Result<String, AuthError> {
     let secret = secret_or_error(secret_for, access_key_id)?;
-    let expected_string = string_to_sign(request, expires_text);
+    let expected_string = string_to_sign(request, date);
     let expected = hmac_sha1_base64(&secret, &expected_string);
     if signatures_equal(&expected, provided) {
         Ok(access_key_id.to_owned())
