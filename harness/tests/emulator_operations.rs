@@ -106,6 +106,22 @@ async fn buckets_and_listings() {
         v2.text()
     );
 
+    // Presigned URLs carry their signature in the query; listing must accept it.
+    let presigned = client
+        .send(
+            OssCall::new("GET", BUCKET, None)
+                .query("prefix", Some("b/"))
+                .auth(Auth::V1Presigned),
+        )
+        .await
+        .unwrap();
+    assert_eq!(presigned.status, 200, "{}", presigned.text());
+    assert!(
+        presigned.text().contains("<Key>b/3.txt</Key>"),
+        "{}",
+        presigned.text()
+    );
+
     let not_empty = client
         .send(OssCall::new("DELETE", BUCKET, None))
         .await
@@ -324,6 +340,8 @@ async fn bad_requests_get_oss_4xx_documents_never_5xx() {
         (OssCall::new("POST", BUCKET, Some("m")).query("append", None).query("position", Some("0")).body("x"), 405, "MethodNotAllowed"),
         (OssCall::new("PUT", BUCKET, Some("m")).header("x-oss-copy-source", "/examplebucket/x").body("x"), 405, "MethodNotAllowed"),
         (OssCall::new("PATCH", BUCKET, Some("m")).body("x"), 405, "MethodNotAllowed"),
+        (OssCall::new("PUT", BUCKET, None).query("acl", None), 405, "MethodNotAllowed"),
+        (OssCall::new("GET", BUCKET, None).query("lifecycle", None), 405, "MethodNotAllowed"),
         (OssCall::new("GET", BUCKET, None).query("max-keys", Some("abc")), 400, "InvalidArgument"),
         (OssCall::new("PUT", BUCKET, Some("big")).header("x-oss-meta-big", "v".repeat(70 * 1024)).body("x"), 400, "InvalidArgument"),
         (OssCall::new("POST", BUCKET, None).header("Content-Type", "multipart/form-data; boundary=zz").body("--zz\r\nnonsense").auth(Auth::Anonymous), 400, "InvalidArgument"),

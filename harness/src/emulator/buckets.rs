@@ -27,17 +27,8 @@ fn iso(secs: u64) -> String {
     format_iso8601_extended(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
-/// PutBucket. Sub-resources such as `?acl` are not emulated.
-pub fn put_bucket(
-    service: &Service,
-    bucket: &str,
-    resource: &Resource,
-) -> Result<OssResponse, OssError> {
-    if let Some((name, _)) = resource.query.first() {
-        return Err(OssError::not_allowed(&format!(
-            "PUT ?{name} on a bucket is not emulated"
-        )));
-    }
+/// PutBucket (sub-resources such as `?acl` are refused before dispatch).
+pub fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
     if !is_valid_bucket_name(bucket) {
         return Err(OssError::new(
             400,
@@ -50,16 +41,7 @@ pub fn put_bucket(
 }
 
 /// DeleteBucket.
-pub fn delete_bucket(
-    service: &Service,
-    bucket: &str,
-    resource: &Resource,
-) -> Result<OssResponse, OssError> {
-    if let Some((name, _)) = resource.query.first() {
-        return Err(OssError::not_allowed(&format!(
-            "DELETE ?{name} on a bucket is not emulated"
-        )));
-    }
+pub fn delete_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
     service.store.delete_bucket(bucket)?;
     Ok(OssResponse::empty(204))
 }
@@ -104,24 +86,6 @@ pub fn list_objects(
     bucket: &str,
     resource: &Resource,
 ) -> Result<OssResponse, OssError> {
-    if let Some((name, _)) = resource.query.iter().find(|(n, _)| {
-        !matches!(
-            n.as_str(),
-            "prefix"
-                | "delimiter"
-                | "marker"
-                | "max-keys"
-                | "list-type"
-                | "continuation-token"
-                | "start-after"
-                | "encoding-type"
-                | "fetch-owner"
-        )
-    }) {
-        return Err(OssError::not_allowed(&format!(
-            "GET ?{name} on a bucket is not emulated"
-        )));
-    }
     let v2 = resource.param("list-type") == Some("2");
     let prefix = resource.param("prefix").unwrap_or("").to_owned();
     let delimiter = resource.param("delimiter").unwrap_or("").to_owned();

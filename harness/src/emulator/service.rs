@@ -116,8 +116,8 @@ impl Service {
         match (request.method.as_str(), bucket, resource.key.clone()) {
             ("GET", None, None) => Ok(super::buckets::list_buckets(self)),
             (_, None, _) => Err(OssError::not_allowed("service-level request")),
-            ("PUT", Some(b), None) => super::buckets::put_bucket(self, &b, &resource),
-            ("DELETE", Some(b), None) => super::buckets::delete_bucket(self, &b, &resource),
+            ("PUT", Some(b), None) => super::buckets::put_bucket(self, &b),
+            ("DELETE", Some(b), None) => super::buckets::delete_bucket(self, &b),
             ("GET", Some(b), None) => super::buckets::list_objects(self, &b, &resource),
             ("HEAD", Some(b), None) => super::buckets::head_bucket(self, &b),
             ("PUT", Some(b), Some(k)) if resource.has("uploadId") => {
@@ -396,31 +396,40 @@ const AUTH_PARAMS: [&str; 11] = [
     "x-oss-additional-headers",
 ];
 
-/// Refuses object requests whose query names an operation the emulator does
-/// not offer (`?acl`, `?tagging`, `?append`, ...), instead of silently
-/// treating them as plain PutObject or GetObject.
+/// Refuses requests whose query names an operation the emulator does not
+/// offer (`?acl`, `?tagging`, `?append`, ...), instead of silently treating
+/// them as plain PutObject, GetObject or ListObjects. Authentication
+/// parameters (presigned URLs) are allowed everywhere.
 fn check_sub_resources(method: &str, resource: &Resource) -> Result<(), OssError> {
-    if resource.key.is_none() {
-        return Ok(());
-    }
-    let allowed: &[&str] = match method {
-        "PUT" => &["callback", "callback-var", "uploadId", "partNumber"],
-        "POST" => &[
+    let allowed: &[&str] = match (resource.key.is_some(), method) {
+        (true, "PUT") => &["callback", "callback-var", "uploadId", "partNumber"],
+        (true, "POST") => &[
             "callback",
             "callback-var",
             "uploads",
             "uploadId",
             "encoding-type",
         ],
-        "GET" => &[
+        (true, "GET") => &[
             "uploadId",
             "max-parts",
             "part-number-marker",
             "encoding-type",
             "versionId",
         ],
-        "HEAD" => &["versionId"],
-        "DELETE" => &["uploadId", "versionId"],
+        (true, "HEAD") => &["versionId"],
+        (true, "DELETE") => &["uploadId", "versionId"],
+        (false, "GET") => &[
+            "prefix",
+            "delimiter",
+            "marker",
+            "max-keys",
+            "list-type",
+            "continuation-token",
+            "start-after",
+            "encoding-type",
+            "fetch-owner",
+        ],
         _ => &[],
     };
     match resource.query.iter().find(|(name, _)| {
