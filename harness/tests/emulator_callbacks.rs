@@ -143,15 +143,9 @@ async fn upload(
                 .await
                 .unwrap();
             assert_eq!(init.status, 200, "{}", init.text());
-            let text = init.text();
-            let upload_id = text
-                .split("<UploadId>")
-                .nth(1)
-                .unwrap()
-                .split("</UploadId>")
-                .next()
-                .unwrap()
-                .to_owned();
+            let upload_id = init
+                .xml_element("UploadId")
+                .expect("InitiateMultipartUpload answers an UploadId");
             let mut etags = Vec::new();
             for (number, data) in [(1, vec![b'a'; 100 * 1024]), (2, b"tail".to_vec())] {
                 let part = client

@@ -322,15 +322,9 @@ async fn bad_requests_get_oss_4xx_documents_never_5xx() {
         .send(OssCall::new("POST", BUCKET, Some("m")).query("uploads", None))
         .await
         .unwrap();
-    let text = init.text();
-    let upload_id = text
-        .split("<UploadId>")
-        .nth(1)
-        .unwrap()
-        .split("</UploadId>")
-        .next()
-        .unwrap()
-        .to_owned();
+    let upload_id = init
+        .xml_element("UploadId")
+        .expect("InitiateMultipartUpload answers an UploadId");
     let cases: Vec<(OssCall, u16, &str)> = vec![
         (OssCall::new("POST", BUCKET, Some("m")).query("uploadId", Some(&upload_id)).body("<CompleteMultipartUpload><Part>"), 400, "MalformedXML"),
         (OssCall::new("POST", BUCKET, Some("m")).query("uploadId", Some(&upload_id)).body("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"00\"</ETag></Part></CompleteMultipartUpload>"), 400, "InvalidPart"),

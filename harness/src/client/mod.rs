@@ -119,6 +119,20 @@ impl OssAnswer {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The text of the first `<name>` element of an XML body (e.g. the
+    /// `UploadId` of InitiateMultipartUpload), if there is one.
+    pub fn xml_element(&self, name: &str) -> Option<String> {
+        let text = self.text();
+        let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&close)?;
+        Some(
+            quick_xml::escape::unescape(&text[start..end])
+                .ok()?
+                .into_owned(),
+        )
+    }
+
     /// The body as text (lossy).
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()

@@ -257,13 +257,12 @@ async fn multipart(
     if answer.status != 200 {
         return Ok(answer);
     }
-    let text = answer.text();
-    let upload_id = text
-        .split("<UploadId>")
-        .nth(1)
-        .and_then(|rest| rest.split("</UploadId>").next())
-        .ok_or_else(|| format!("InitiateMultipartUpload answered no UploadId: {text}"))?
-        .to_owned();
+    let upload_id = answer.xml_element("UploadId").ok_or_else(|| {
+        format!(
+            "InitiateMultipartUpload answered no UploadId: {}",
+            answer.text()
+        )
+    })?;
     let part_size = upload.part_size.unwrap_or(102_400).max(1);
     let mut parts = String::new();
     for (index, chunk) in loaded.content.chunks(part_size).enumerate() {
