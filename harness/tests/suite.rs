@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cbspec::capture::{CaptureConfig, CaptureServer};
-use cbspec::runner::targets::{embedded_target, CaptureAdapter};
+use cbspec::runner::targets::{embedded_target, CaptureAdapter, DriverChoice};
 use cbspec::runner::{self, Expectations, RunOptions, Verdict};
 use cbspec::scenario::{covered_requirements, load_dir, read_requirements};
 
@@ -90,7 +90,9 @@ async fn the_suite_passes_against_the_emulator() {
             .await
             .unwrap(),
     );
-    let (target, emulators) = embedded_target(&capture).await.unwrap();
+    let (target, emulators) = embedded_target(&capture, &DriverChoice::Native)
+        .await
+        .unwrap();
     let results = runner::run(
         &scenarios,
         Arc::new(target),

@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod capture;
 mod emulator;
 mod input;
+mod matrix;
 mod render;
 mod run;
 mod signal;
@@ -33,6 +34,8 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Run the capturing callback server (HTTP and HTTPS), printing each callback and its signature verdict.
     Capture(capture::CaptureArgs),
+    /// Run the suite once per driver (native and each SDK adapter) and write the conformance matrix.
+    Matrix(matrix::MatrixArgs),
 }
 
 /// Exit code for a usage or setup error (also what clap uses).
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Emulator(args) => emulator::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Matrix(args) => matrix::run(&args),
     };
     ExitCode::from(code)
 }

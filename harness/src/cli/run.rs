@@ -13,8 +13,11 @@ use crate::capture::{CaptureConfig, CaptureHandle, CaptureServer};
 use crate::emulator::EmulatorHandle;
 use crate::protocol::auth::Credentials;
 use crate::report;
+use crate::runner::external::{load_registry, AdapterPool, DriverSpec};
 use crate::runner::select::{Partition, Selection};
-use crate::runner::targets::{embedded_target, endpoint_target, CaptureAdapter, RemoteEndpoint};
+use crate::runner::targets::{
+    embedded_target, endpoint_target, CaptureAdapter, DriverChoice, RemoteEndpoint,
+};
 use crate::runner::{self, Expectations, RunOptions, ScenarioResult, Target};
 use crate::scenario::{load_dir, read_requirements};
 
@@ -47,9 +50,21 @@ pub(crate) struct RunArgs {
     /// Scenarios run at once.
     #[arg(long, default_value_t = 16)]
     jobs: usize,
-    /// TOML file of expected failures, each with a reason.
+    /// TOML file of expected failures and known driver deviations, each
+    /// with a reason (default with --driver NAME: drivers/expectations/NAME.toml if present).
     #[arg(long)]
     expectations: Option<PathBuf>,
+    /// Who performs the uploads: `native` (cbspec's client) or an SDK
+    /// adapter named in the driver registry (oss2, oss-v2, ali-oss, ali-oss-rs).
+    #[arg(long, default_value = "native")]
+    driver: String,
+    /// Run this adapter command instead of the registry's (words split on
+    /// spaces), e.g. for an adapter under development.
+    #[arg(long = "driver-command", requires = "driver")]
+    driver_command: Option<String>,
+    /// The driver registry.
+    #[arg(long = "drivers-file", default_value = "drivers/drivers.toml")]
+    drivers_file: PathBuf,
     /// Count non-strict verdicts as failures.
     #[arg(long)]
     strict: bool,
@@ -140,12 +155,20 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
     if selected.is_empty() {
         return usage("no scenario matches the selection");
     }
-    let expectations = match &args.expectations {
+    let default_expectations = PathBuf::from(format!("drivers/expectations/{}.toml", args.driver));
+    let expectations_path = args.expectations.clone().or_else(|| {
+        (args.driver != "native" && default_expectations.is_file()).then_some(default_expectations)
+    });
+    let expectations = match &expectations_path {
         Some(path) => match Expectations::load(path) {
             Ok(e) => e,
             Err(e) => return usage(&e),
         },
         None => Expectations::default(),
+    };
+    let driver_spec = match driver_spec(args) {
+        Ok(spec) => spec,
+        Err(e) => return usage(&e),
     };
     let Some(runtime) = super::new_runtime() else {
         return EXIT_USAGE;
@@ -162,7 +185,28 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
             Ok(c) => Arc::new(c),
             Err(e) => return usage(&format!("cannot start the capture server: {e}")),
         };
-        let (target, emulators) = match setup_target(args, &capture).await {
+        let choice = match driver_spec {
+            None => DriverChoice::Native,
+            Some(spec) => {
+                match AdapterPool::start(spec, std::path::Path::new("."), args.jobs.clamp(1, 4))
+                    .await
+                {
+                    Ok(pool) => {
+                        let hello = pool.hello();
+                        eprintln!(
+                            "driver {}: {} {} ({})",
+                            pool.name(),
+                            hello.sdk,
+                            hello.sdk_version,
+                            hello.runtime
+                        );
+                        DriverChoice::Sdk(pool)
+                    }
+                    Err(e) => return usage(&e),
+                }
+            }
+        };
+        let (target, emulators) = match setup_target(args, &capture, &choice).await {
             Ok(t) => t,
             Err(e) => return usage(&e),
         };
@@ -239,21 +283,58 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
 async fn setup_target(
     args: &RunArgs,
     capture: &CaptureHandle,
+    choice: &DriverChoice,
 ) -> Result<(Target, Vec<EmulatorHandle>), String> {
     match &args.endpoint {
-        None => embedded_target(capture).await,
+        None => embedded_target(capture, choice).await,
         Some(endpoint) => {
             let (Some(id), Some(secret)) = (&args.access_key_id, &args.access_key_secret) else {
                 return Err("--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into());
             };
-            let target = endpoint_target(&RemoteEndpoint {
-                endpoint: endpoint.clone(),
-                region: args.region.clone().unwrap_or_default(),
-                bucket: args.bucket.clone().unwrap_or_default(),
-                callback_base_url: args.callback_base_url.clone().unwrap_or_default(),
-                credentials: Credentials::new(id.clone(), secret.clone()),
-            })?;
+            let target = endpoint_target(
+                &RemoteEndpoint {
+                    endpoint: endpoint.clone(),
+                    region: args.region.clone().unwrap_or_default(),
+                    bucket: args.bucket.clone().unwrap_or_default(),
+                    callback_base_url: args.callback_base_url.clone().unwrap_or_default(),
+                    credentials: Credentials::new(id.clone(), secret.clone()),
+                },
+                choice,
+            )?;
             Ok((target, Vec::new()))
         }
     }
+}
+
+/// The adapter to start, or `None` for the native client.
+fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, String> {
+    if let Some(command) = &args.driver_command {
+        let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+        if words.is_empty() {
+            return Err("--driver-command is empty".into());
+        }
+        return Ok(Some(DriverSpec {
+            name: args.driver.clone(),
+            command: words,
+            description: String::new(),
+        }));
+    }
+    if args.driver == "native" {
+        return Ok(None);
+    }
+    let registry = load_registry(&args.drivers_file)?;
+    let names: Vec<&str> = registry.iter().map(|d| d.name.as_str()).collect();
+    registry
+        .iter()
+        .find(|d| d.name == args.driver)
+        .cloned()
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "unknown driver {:?}; known: native, {} (from {}), or give --driver-command",
+                args.driver,
+                names.join(", "),
+                args.drivers_file.display()
+            )
+        })
 }

@@ -328,4 +328,9 @@ impl OssClient {
     pub fn region(&self) -> &str {
         &self.region
     }
+
+    /// The endpoint, `scheme://host:port`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
 }

@@ -28,6 +28,12 @@ pub struct RequestRecord {
     pub status: u16,
     /// The OSS error code answered, if any.
     pub error_code: Option<String>,
+    /// The answer's own headers (the request id, date and server headers
+    /// every answer gets are not repeated here).
+    pub response_headers: Vec<(String, String)>,
+    /// The answer's body, so a client's view of it can be compared with
+    /// what was really sent.
+    pub response_body: Bytes,
 }
 
 /// How one callback attempt ended.

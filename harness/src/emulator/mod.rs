@@ -29,6 +29,7 @@ use tokio::task::JoinHandle;
 
 pub use callback::CallbackSettings;
 pub use journal::{AttemptOutcome, CallbackAttempt, Journal, RequestRecord};
+pub use routing::{route, Resource};
 pub use server::ServerLimits;
 pub use service::PUBLIC_KEY_PATH;
 

@@ -203,6 +203,8 @@ pub(crate) async fn respond(
         body: request.body,
         status: response.status,
         error_code,
+        response_headers: response.headers.clone(),
+        response_body: response.body.clone(),
     });
     (request_id, response)
 }

@@ -5,6 +5,7 @@ pub mod console;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod matrix;
 
 use std::collections::BTreeMap;
 

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::judge::ObservedAnswer;
+use super::sdk::{CallbackFields, SurfacedAnswer};
 use crate::client::{Auth, OssAnswer, OssCall, OssClient};
 use crate::protocol::auth::post_policy::{encode_policy, sign_v1, sign_v4};
 use crate::scenario::{AuthVersion, CarrierChoice, LoadedScenario, Operation};
@@ -27,13 +28,20 @@ pub struct UploadPlan<'a> {
     pub callback: Option<String>,
     /// The `callback-var` parameter value.
     pub vars: Option<String>,
+    /// The callback as fields, for SDKs that build the JSON themselves;
+    /// `None` when the scenario gives it only as raw text.
+    pub callback_fields: Option<CallbackFields>,
+    /// The custom variables as `(x:name, value)`, likewise.
+    pub vars_fields: Option<Vec<(String, String)>>,
 }
 
 /// How a driver's attempt ended.
 #[derive(Debug, Clone)]
 pub enum DriverOutcome {
-    /// The endpoint answered.
+    /// The endpoint answered (the native client sees the raw answer).
     Answer(ObservedAnswer),
+    /// An SDK got an answer and handed this to its caller.
+    Surfaced(Box<SurfacedAnswer>),
     /// The request could not be made (connection, timeout, SDK error).
     Failed(String),
     /// The driver cannot express this upload.
@@ -44,6 +52,11 @@ pub enum DriverOutcome {
 pub trait Driver: Send + Sync {
     /// The driver's name in reports.
     fn name(&self) -> &str;
+    /// Whether the driver is an SDK whose requests and surfaced answers are
+    /// judged (drivers/PROTOCOL.md §4); the native client is the reference.
+    fn is_sdk(&self) -> bool {
+        false
+    }
     /// Performs one upload.
     fn perform<'a>(
         &'a self,

@@ -2,16 +2,20 @@
 //! callback parameters, uploading through the driver, collecting the
 //! callbacks and reading the object back with the native client.
 
-use std::time::{Duration, Instant};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::{Map, Value};
 
 use super::driver::{observed, Driver, DriverOutcome, UploadPlan};
-use super::judge::{Observation, ObservedCallback};
+use super::judge::{Mismatch, Observation, ObservedCallback};
+use super::sdk::{self, CallbackFields, Intended};
 use crate::client::{Auth, OssCall, OssClient};
-use crate::scenario::{AnswerSpec, AuthVersion, LoadedScenario};
+use crate::emulator::RequestRecord;
+use crate::scenario::{AnswerSpec, AuthVersion, CarrierChoice, LoadedScenario, Operation};
 
 /// The capture server as the runner uses it: program answers, read what
 /// arrived. A trait so the runner can be tested without sockets.
@@ -20,6 +24,36 @@ pub trait Capture: Send + Sync {
     fn program(&self, path: &str, answer: &AnswerSpec);
     /// The requests that arrived under `prefix`, paths made relative to it.
     fn observed(&self, prefix: &str) -> Vec<ObservedCallback>;
+}
+
+/// What an endpoint received, for judging what an SDK put on the wire. The
+/// embedded emulator has one (its journal); a remote endpoint does not.
+pub trait WireLog: Send + Sync {
+    /// The requests for one object received at or after `since`, oldest first.
+    fn records_for(&self, bucket: &str, key: &str, since: SystemTime) -> Vec<RequestRecord>;
+    /// The base domain the endpoint routes virtual-hosted requests by.
+    fn base_domain(&self) -> &str;
+}
+
+/// One lock per object key, so that only one scenario at a time touches an
+/// object and its journal records belong to that scenario alone.
+#[derive(Debug, Default)]
+pub struct KeyLocks {
+    locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl KeyLocks {
+    /// Waits for exclusive use of `bucket/key`.
+    pub async fn lock(&self, bucket: &str, key: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self
+                .locks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            locks.entry(format!("{bucket}/{key}")).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
 }
 
 /// Where a scenario's callback URLs point.
@@ -47,6 +81,10 @@ pub struct ScenarioContext<'a> {
     pub endpoints: &'a Endpoints,
     /// This scenario's capture path prefix, e.g. `/s/17`.
     pub prefix: String,
+    /// The endpoint's journal, when it has one.
+    pub wire: Option<&'a dyn WireLog>,
+    /// Per-object locks, used when the wire is judged.
+    pub key_locks: &'a KeyLocks,
 }
 
 fn resolve_url(url: &str, ctx: &ScenarioContext<'_>) -> String {
@@ -78,36 +116,54 @@ pub fn callback_param(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Opt
         let base = format!("{}{}", ctx.endpoints.capture_http, ctx.prefix);
         return Some(STANDARD.encode(json.replace("{capture}", &base)));
     }
-    let mut map = Map::new();
+    let fields = callback_fields(loaded, ctx)?;
+    Some(STANDARD.encode(Value::Object(fields.to_json()).to_string()))
+}
+
+/// The callback as fields, when the scenario gives it that way (not as raw
+/// or hand-written JSON text).
+pub fn callback_fields(
+    loaded: &LoadedScenario,
+    ctx: &ScenarioContext<'_>,
+) -> Option<CallbackFields> {
+    let cb = loaded.scenario.callback.as_ref()?;
+    if cb.raw.is_some() || cb.json.is_some() {
+        return None;
+    }
     let mut urls: Vec<String> = cb.urls.iter().map(|u| resolve_url(u, ctx)).collect();
     if cb.trailing_semicolon {
         urls.push(String::new());
     }
-    map.insert("callbackUrl".into(), Value::from(urls.join(";")));
-    if let Some(host) = &cb.host {
-        map.insert("callbackHost".into(), Value::from(host.clone()));
-    }
-    if let Some(body) = &cb.body {
-        map.insert("callbackBody".into(), Value::from(body.clone()));
-    }
-    if let Some(body_type) = &cb.body_type {
-        let value = match body_type.as_str() {
-            "form" => "application/x-www-form-urlencoded",
-            "json" => "application/json",
-            other => other,
-        };
-        map.insert("callbackBodyType".into(), Value::from(value));
-    }
-    if let Some(sni) = cb.sni {
-        map.insert("callbackSNI".into(), Value::from(sni));
-    }
-    for (name, value) in &cb.extra {
-        map.insert(
-            name.clone(),
-            serde_json::to_value(value).unwrap_or(Value::Null),
-        );
-    }
-    Some(STANDARD.encode(Value::Object(map).to_string()))
+    Some(CallbackFields {
+        url: urls.join(";"),
+        host: cb.host.clone(),
+        body: cb.body.clone(),
+        body_type: cb.body_type.as_deref().map(|t| {
+            match t {
+                "form" => "application/x-www-form-urlencoded",
+                "json" => "application/json",
+                other => other,
+            }
+            .to_owned()
+        }),
+        sni: cb.sni,
+        extra: cb
+            .extra
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.clone(),
+                    serde_json::to_value(value).unwrap_or(Value::Null),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// The custom variables as `(x:name, value)`, when given that way.
+fn vars_fields(loaded: &LoadedScenario) -> Option<Vec<(String, String)>> {
+    let vars = loaded.scenario.vars.as_ref()?;
+    (vars.raw.is_none() && vars.json.is_none()).then(|| vars.values.clone())
 }
 
 /// The `callback-var` parameter value, if any.
@@ -139,9 +195,19 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         bucket: ctx.bucket,
         callback: callback_param(loaded, ctx),
         vars: vars_param(loaded),
+        callback_fields: callback_fields(loaded, ctx),
+        vars_fields: vars_fields(loaded),
     };
-    let outcome = ctx.driver.perform(&plan).await;
     let key = scenario.upload.key.as_str();
+    // An SDK's requests are told apart in the journal by their object, so
+    // no other scenario may touch the object meanwhile.
+    let wire = ctx.wire.filter(|_| ctx.driver.is_sdk());
+    let _object_lock = match wire {
+        Some(_) => Some(ctx.key_locks.lock(ctx.bucket, key).await),
+        None => None,
+    };
+    let since = SystemTime::now();
+    let outcome = ctx.driver.perform(&plan).await;
     let header_auth = match scenario.upload.auth {
         AuthVersion::V1 => Auth::V1Header,
         AuthVersion::V4 => Auth::V4Header,
@@ -149,6 +215,9 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
     let mut observation = Observation::default();
     match outcome {
         DriverOutcome::Answer(answer) => observation.answer = Some(answer),
+        DriverOutcome::Surfaced(surfaced) => {
+            judge_sdk(&mut observation, &plan, wire, since, *surfaced);
+        }
         DriverOutcome::Failed(e) => observation.transport_error = Some(e),
         DriverOutcome::Unsupported(why) => {
             observation.unsupported = Some(why);
@@ -178,4 +247,79 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         }
     }
     observation
+}
+
+/// Fills in an SDK's observation: the endpoint's real answer from the
+/// journal (so the scenario judges the endpoint), and the SDK's own
+/// mismatches (what it sent, how it surfaced the answer). Without a journal
+/// the answer is what the SDK surfaced.
+fn judge_sdk(
+    observation: &mut Observation,
+    plan: &UploadPlan<'_>,
+    wire: Option<&dyn WireLog>,
+    since: SystemTime,
+    surfaced: sdk::SurfacedAnswer,
+) {
+    let upload = &plan.scenario.scenario.upload;
+    let Some(wire) = wire else {
+        observation.answer = Some(surfaced.as_observed());
+        observation.surfaced = Some(surfaced);
+        return;
+    };
+    let records = wire.records_for(plan.bucket, &upload.key, since);
+    let default_carrier = match upload.operation {
+        Operation::PresignV1 | Operation::PresignV4 => CarrierChoice::Query,
+        Operation::Post => CarrierChoice::Form,
+        Operation::Put | Operation::Multipart => CarrierChoice::Header,
+    };
+    let intended = Intended {
+        operation: upload.operation,
+        carrier: upload.carrier.unwrap_or(default_carrier),
+        callback: plan.callback_fields.as_ref(),
+        callback_encoded: plan.callback.as_deref(),
+        vars: plan.vars_fields.as_deref(),
+        vars_encoded: plan.vars.as_deref(),
+    };
+    let completing = sdk::completing_request(upload.operation, &records, wire.base_domain());
+    // When an earlier step failed (a refused InitiateMultipartUpload), that
+    // step's answer is what the SDK had to surface.
+    let answered = completing.or(records.last());
+    match answered {
+        Some(record) => {
+            let answer = sdk::answer_of(record);
+            if completing.is_some() {
+                observation.sdk_mismatches.extend(sdk::judge_sent(
+                    &intended,
+                    &records,
+                    wire.base_domain(),
+                ));
+            }
+            // A presigned PUT is sent by the adapter's plain HTTP client, not
+            // by the SDK, so how it was surfaced says nothing about the SDK.
+            if !matches!(
+                upload.operation,
+                Operation::PresignV1 | Operation::PresignV4
+            ) {
+                observation.sdk_mismatches.extend(sdk::judge_surfaced(
+                    &answer,
+                    plan.callback.is_some() && completing.is_some(),
+                    &surfaced,
+                ));
+            }
+            observation.answer = Some(answer);
+        }
+        None => {
+            // Nothing reached the endpoint for this object: the SDK addressed
+            // some other key (or none), so the scenario's own checks fail and
+            // there is no wire to judge.
+            observation.sdk_mismatches.push(Mismatch {
+                what: "sent.request".into(),
+                expected: format!("requests for the object {:?}", upload.key),
+                observed: "none reached the endpoint (did the SDK address another key?)".into(),
+                requirement: None,
+            });
+            observation.answer = Some(surfaced.as_observed());
+        }
+    }
+    observation.surfaced = Some(surfaced);
 }

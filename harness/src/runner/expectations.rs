@@ -1,5 +1,6 @@
-//! Expectation files: scenarios known to fail on a target, each with a
-//! written reason (s3-tests markers, tlsfuzzer run plans).
+//! Expectation files: scenarios known to fail on a target, and a driver's
+//! known deviations from a requirement, each with a written reason
+//! (s3-tests markers, tlsfuzzer run plans).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,6 +12,15 @@ use serde::Deserialize;
 struct File {
     #[serde(default)]
     xfail: Vec<Entry>,
+    #[serde(default)]
+    deviation: Vec<Deviation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deviation {
+    requirement: String,
+    reason: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -20,14 +30,17 @@ struct Entry {
     reason: String,
 }
 
-/// Scenario id → why it is expected to fail.
+/// Scenario id → why it is expected to fail, and requirement ID → why the
+/// driver is known to deviate from it.
 #[derive(Debug, Clone, Default)]
 pub struct Expectations {
     reasons: HashMap<String, String>,
+    deviations: HashMap<String, String>,
 }
 
 impl Expectations {
-    /// Reads a TOML file of `[[xfail]] id = "..." reason = "..."` entries.
+    /// Reads a TOML file of `[[xfail]] id = "..." reason = "..."` and
+    /// `[[deviation]] requirement = "..." reason = "..."` entries.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -49,7 +62,40 @@ impl Expectations {
                 return Err(format!("xfail entry {:?} is listed twice", entry.id));
             }
         }
-        Ok(Self { reasons })
+        let mut deviations = HashMap::new();
+        for entry in file.deviation {
+            if entry.reason.trim().is_empty() {
+                return Err(format!(
+                    "deviation entry {:?} has an empty reason; say what the driver does instead",
+                    entry.requirement
+                ));
+            }
+            if deviations
+                .insert(entry.requirement.clone(), entry.reason)
+                .is_some()
+            {
+                return Err(format!(
+                    "deviation entry {:?} is listed twice",
+                    entry.requirement
+                ));
+            }
+        }
+        Ok(Self {
+            reasons,
+            deviations,
+        })
+    }
+
+    /// Why the driver is known to deviate from a requirement, if it is listed.
+    /// Only mismatches tagged with that requirement (the SDK checks) are
+    /// excused, never a scenario's own expectations.
+    pub fn deviation(&self, requirement: &str) -> Option<&str> {
+        self.deviations.get(requirement).map(String::as_str)
+    }
+
+    /// Listed deviations' requirement IDs.
+    pub fn deviation_ids(&self) -> impl Iterator<Item = &str> {
+        self.deviations.keys().map(String::as_str)
     }
 
     /// The reason a scenario is expected to fail, if it is listed.
@@ -80,5 +126,23 @@ mod tests {
             "[[xfail]]\nid = \"a\"\nreason = \"r\"\n[[xfail]]\nid = \"a\"\nreason = \"r\"\n"
         )
         .is_err());
+    }
+
+    #[test]
+    fn deviations_name_a_requirement_and_a_reason() {
+        let ok = Expectations::parse(
+            "[[deviation]]\nrequirement = \"CB-OUT-SDK-203\"\nreason = \"oss2 returns 203 as a success\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.deviation("CB-OUT-SDK-203"),
+            Some("oss2 returns 203 as a success")
+        );
+        assert_eq!(ok.deviation("CB-SDK-STATUS"), None);
+        assert_eq!(ok.reason("CB-OUT-SDK-203"), None);
+        assert!(
+            Expectations::parse("[[deviation]]\nrequirement = \"X\"\nreason = \" \"\n").is_err()
+        );
+        assert!(Expectations::parse("[[deviation]]\nid = \"X\"\nreason = \"r\"\n").is_err());
     }
 }

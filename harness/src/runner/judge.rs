@@ -73,6 +73,10 @@ pub struct Observation {
     pub object: Option<ObservedAnswer>,
     /// Set when the driver could not express the upload.
     pub unsupported: Option<String>,
+    /// What an SDK driver handed its caller, when the driver is one.
+    pub surfaced: Option<super::sdk::SurfacedAnswer>,
+    /// Differences found in what the SDK sent and how it surfaced the answer.
+    pub sdk_mismatches: Vec<Mismatch>,
 }
 
 /// Per-run values substituted for tokens in expected values.
@@ -107,6 +111,9 @@ pub struct Mismatch {
     pub expected: String,
     /// Observed value.
     pub observed: String,
+    /// The requirement this difference breaks, when it is not simply the
+    /// scenario's own (the SDK checks name theirs).
+    pub requirement: Option<String>,
 }
 
 impl fmt::Display for Mismatch {
@@ -115,7 +122,11 @@ impl fmt::Display for Mismatch {
             f,
             "{}: expected {}, observed {}",
             self.what, self.expected, self.observed
-        )
+        )?;
+        match &self.requirement {
+            Some(id) => write!(f, " [{id}]"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -126,6 +137,7 @@ fn show(text: &str) -> String {
 fn check(out: &mut Vec<Mismatch>, what: impl Into<String>, expected: &str, observed: Option<&str>) {
     if observed != Some(expected) {
         out.push(Mismatch {
+            requirement: None,
             what: what.into(),
             expected: show(expected),
             observed: observed.map_or_else(|| "nothing".to_owned(), show),
@@ -138,6 +150,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     let mut out = Vec::new();
     let Some(answer) = &observation.answer else {
         out.push(Mismatch {
+            requirement: None,
             what: "upload".into(),
             expected: format!("an answer with status {}", expect.status),
             observed: observation
@@ -154,6 +167,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     let body = String::from_utf8_lossy(&answer.body);
     if answer.status != expect.status {
         out.push(Mismatch {
+            requirement: None,
             what: "upload.status".into(),
             expected: expect.status.to_string(),
             observed: format!("{} {}", answer.status, excerpt(&body)),
@@ -207,6 +221,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
                 }
             }
             Err(e) => out.push(Mismatch {
+                requirement: None,
                 what: "upload.error".into(),
                 expected: "an OSS error document".into(),
                 observed: format!("{e}: {}", excerpt(&body)),
@@ -216,6 +231,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
 
     if observation.callbacks.len() != expect.callback.len() {
         out.push(Mismatch {
+            requirement: None,
             what: "callbacks".into(),
             expected: format!("{} request(s)", expect.callback.len()),
             observed: format!(
@@ -249,6 +265,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     if let Some(object) = &expect.object {
         match &observation.object {
             None => out.push(Mismatch {
+                requirement: None,
                 what: "object".into(),
                 expected: "a GET after the upload".into(),
                 observed: "none was made".into(),
@@ -257,6 +274,7 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
                 let stored = got.status == 200;
                 if stored != object.stored {
                     out.push(Mismatch {
+                        requirement: None,
                         what: "object.stored".into(),
                         expected: object.stored.to_string(),
                         observed: format!("{stored} (GET answered {})", got.status),
@@ -342,11 +360,13 @@ fn judge_callback(
     }
     match expected.signature.as_deref().unwrap_or("valid") {
         "valid" if !observed.signature_valid => out.push(Mismatch {
+            requirement: None,
             what: at("signature"),
             expected: "a valid signature".into(),
             observed: observed.signature_detail.clone(),
         }),
         "invalid" if observed.signature_valid => out.push(Mismatch {
+            requirement: None,
             what: at("signature"),
             expected: "an invalid signature".into(),
             observed: "a valid one".into(),
@@ -357,6 +377,7 @@ fn judge_callback(
         let value = observed.header(name);
         if value.is_none_or(|v| httpdate::parse_http_date(v).is_err() || !v.ends_with(" GMT")) {
             out.push(Mismatch {
+                requirement: None,
                 what: at(&format!("headers.{name}")),
                 expected: "an RFC 1123 GMT date".into(),
                 observed: value.map_or_else(|| "nothing".to_owned(), show),

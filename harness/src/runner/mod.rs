@@ -4,9 +4,12 @@
 //! is judged exactly like any other endpoint.
 
 pub mod driver;
+pub mod driver_protocol;
 pub mod execute;
 pub mod expectations;
+pub mod external;
 pub mod judge;
+pub mod sdk;
 pub mod select;
 pub mod targets;
 pub mod transcript;
@@ -19,7 +22,7 @@ use serde::Serialize;
 
 pub use driver::{Driver, DriverOutcome, NativeDriver, UploadPlan};
 use execute::{execute, ScenarioContext};
-pub use execute::{Capture, Endpoints};
+pub use execute::{Capture, Endpoints, KeyLocks, WireLog};
 pub use expectations::Expectations;
 use judge::{judge, Mismatch, Tokens};
 
@@ -91,6 +94,9 @@ pub struct ScenarioResult {
     pub duration: Duration,
     /// Where it is defined.
     pub location: String,
+    /// Requirements whose mismatches here the expectations file lists as
+    /// known deviations of the driver.
+    pub known_deviations: Vec<String>,
 }
 
 /// What the target offers.
@@ -134,15 +140,24 @@ impl Capabilities {
     }
 }
 
-/// A target: the endpoint (and a second one with production rules, when
-/// the target is the emulator), each with a driver and a native client.
-pub struct Target {
+/// One endpoint as scenarios use it: the driver that uploads, the native
+/// client that reads objects back, and the endpoint's journal if it has one.
+pub struct Lane {
     /// The driver that performs uploads.
     pub driver: Arc<dyn Driver>,
     /// The native client the harness reads objects back with.
     pub client: OssClient,
-    /// Driver and client for scenarios needing production rules, if different.
-    pub production: Option<(Arc<dyn Driver>, OssClient)>,
+    /// What the endpoint received (the embedded emulator's journal).
+    pub wire: Option<Arc<dyn WireLog>>,
+}
+
+/// A target: the endpoint, and a second one with production rules when the
+/// target is the emulator.
+pub struct Target {
+    /// The endpoint most scenarios use.
+    pub main: Lane,
+    /// The endpoint for scenarios needing production rules, if different.
+    pub production: Option<Lane>,
     /// The bucket.
     pub bucket: String,
     /// What it offers.
@@ -151,6 +166,8 @@ pub struct Target {
     pub endpoints: Endpoints,
     /// `{capture}` / `{captures}` / `{client_ip}` values.
     pub tokens: Tokens,
+    /// Per-object locks for judging an SDK's wire traffic.
+    pub key_locks: KeyLocks,
 }
 
 /// How to run.
@@ -224,6 +241,7 @@ pub async fn run(
             transcript: String::new(),
             duration: Duration::ZERO,
             location: format!("{}:{}", loaded.file.display(), loaded.line),
+            known_deviations: Vec::new(),
         }));
     }
     results
@@ -273,6 +291,7 @@ async fn run_one(
         transcript: String::new(),
         duration: Duration::ZERO,
         location: format!("{}:{}", loaded.file.display(), loaded.line),
+        known_deviations: Vec::new(),
     };
     let missing = target.capabilities.missing(&scenario.needs);
     if !missing.is_empty() {
@@ -280,19 +299,20 @@ async fn run_one(
         result.message = format!("the target does not offer {missing:?}");
         return result;
     }
-    let (driver, client) = match &target.production {
-        Some((driver, client)) if scenario.needs.contains(&Need::ProductionRules) => {
-            (driver.as_ref(), client)
-        }
-        _ => (target.driver.as_ref(), &target.client),
+    let lane = match &target.production {
+        Some(production) if scenario.needs.contains(&Need::ProductionRules) => production,
+        _ => &target.main,
     };
+    let driver = lane.driver.as_ref();
     let ctx = ScenarioContext {
         driver,
-        client,
+        client: &lane.client,
         bucket: &target.bucket,
         capture,
         endpoints: &target.endpoints,
         prefix: format!("/s/{index}"),
+        wire: lane.wire.as_deref(),
+        key_locks: &target.key_locks,
     };
     let observation = match tokio::time::timeout(deadline, execute(loaded, &ctx)).await {
         Ok(observation) => observation,
@@ -313,18 +333,37 @@ async fn run_one(
     let mut tokens = target.tokens.clone();
     tokens.bucket = target.bucket.clone();
     result.mismatches = judge(&scenario.expect, &observation, &tokens);
+    result
+        .mismatches
+        .extend(observation.sdk_mismatches.iter().cloned());
     result.transcript = transcript::render(loaded, &observation, &ctx.prefix, &tokens);
     let failed = !result.mismatches.is_empty();
-    result.verdict = if failed {
-        verdict_for_failure(
-            &scenario.requirements,
-            requirements,
-            target.capabilities.is_reference,
-        )
-    } else {
+    // A mismatch tagged with a requirement the expectations list as a known
+    // deviation of this driver does not count against it.
+    let (known, unknown): (Vec<&Mismatch>, Vec<&Mismatch>) =
+        result.mismatches.iter().partition(|m| {
+            m.requirement
+                .as_deref()
+                .is_some_and(|id| expectations.deviation(id).is_some())
+        });
+    let mut known_ids: Vec<String> = known.iter().filter_map(|m| m.requirement.clone()).collect();
+    known_ids.sort();
+    known_ids.dedup();
+    let broken: Vec<String> = unknown
+        .iter()
+        .flat_map(|m| match &m.requirement {
+            Some(id) => vec![id.clone()],
+            None => scenario.requirements.clone(),
+        })
+        .collect();
+    result.verdict = if !failed {
         Verdict::Pass
+    } else if unknown.is_empty() {
+        Verdict::Xfail
+    } else {
+        verdict_for_failure(&broken, requirements, target.capabilities.is_reference)
     };
-    result.message = match result.mismatches.first() {
+    result.message = match unknown.first().or(known.first()) {
         Some(first) => format!(
             "{first}{}",
             if result.mismatches.len() > 1 {
@@ -335,6 +374,18 @@ async fn run_one(
         ),
         None => "as expected".into(),
     };
+    if !known_ids.is_empty() {
+        let reasons: Vec<String> = known_ids
+            .iter()
+            .map(|id| format!("{id}: {}", expectations.deviation(id).unwrap_or_default()))
+            .collect();
+        result.message = format!(
+            "{} [known deviation: {}]",
+            result.message,
+            reasons.join("; ")
+        );
+    }
+    result.known_deviations = known_ids;
     if let Some(reason) = expectations.reason(&scenario.id) {
         result.verdict = if failed {
             Verdict::Xfail

@@ -1,17 +1,19 @@
 //! Setting up what scenarios run against: the embedded emulator (with the
 //! capture server wired in) or a remote endpoint.
 
-use std::time::Duration;
-
-use super::execute::{Capture, Endpoints};
-use super::judge::{ObservedCallback, Tokens};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use super::driver::NativeDriver;
-use super::{Capabilities, Target};
+use super::driver::{Driver, NativeDriver};
+use super::execute::{Capture, Endpoints, KeyLocks, WireLog};
+use super::external::{AdapterPool, ExternalDriver};
+use super::judge::{ObservedCallback, Tokens};
+use super::{Capabilities, Lane, Target};
 use crate::capture::{Answer, CaptureHandle};
 use crate::client::OssClient;
-use crate::emulator::{CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle};
+use crate::emulator::{
+    route, CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, RequestRecord,
+};
 use crate::protocol::auth::Credentials;
 use crate::scenario::{AnswerSpec, Need};
 
@@ -81,6 +83,77 @@ impl Capture for CaptureAdapter {
     }
 }
 
+/// The emulator's journal as the runner reads it.
+pub struct EmulatorWire {
+    journal: Journal,
+    base_domain: String,
+}
+
+impl EmulatorWire {
+    /// The wire log of a running emulator.
+    pub fn new(handle: &EmulatorHandle, base_domain: &str) -> Self {
+        Self {
+            journal: handle.journal().clone(),
+            base_domain: base_domain.to_owned(),
+        }
+    }
+}
+
+impl WireLog for EmulatorWire {
+    fn records_for(&self, bucket: &str, key: &str, since: SystemTime) -> Vec<RequestRecord> {
+        let mut records: Vec<RequestRecord> = self
+            .journal
+            .requests()
+            .into_iter()
+            .filter(|r| r.received_at >= since)
+            .filter(|r| {
+                let host = r
+                    .headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("host"))
+                    .map(|(_, v)| v.as_str());
+                route(host, &r.target, &self.base_domain).is_ok_and(|resource| {
+                    resource.bucket.as_deref() == Some(bucket)
+                        && (resource.key.as_deref() == Some(key)
+                            // A PostObject addresses the bucket; its key is a form field.
+                            || (resource.key.is_none() && r.method == "POST"))
+                })
+            })
+            .collect();
+        // The journal is in completion order; judging wants arrival order.
+        records.sort_by_key(|r| r.received_at);
+        records
+    }
+
+    fn base_domain(&self) -> &str {
+        &self.base_domain
+    }
+}
+
+/// Who performs the uploads: the native client, or an SDK adapter.
+#[derive(Clone, Default)]
+pub enum DriverChoice {
+    /// cbspec's own client.
+    #[default]
+    Native,
+    /// An SDK through its adapter processes.
+    Sdk(Arc<AdapterPool>),
+}
+
+impl DriverChoice {
+    fn driver_for(&self, client: &OssClient, credentials: &Credentials) -> Arc<dyn Driver> {
+        match self {
+            DriverChoice::Native => Arc::new(NativeDriver::new(client.clone())),
+            DriverChoice::Sdk(pool) => Arc::new(ExternalDriver::new(
+                pool.clone(),
+                client.endpoint(),
+                client.region(),
+                credentials.clone(),
+            )),
+        }
+    }
+}
+
 /// A remote OSS endpoint.
 #[derive(Debug, Clone)]
 pub struct RemoteEndpoint {
@@ -106,7 +179,7 @@ fn refused_addr() -> Result<std::net::SocketAddr, String> {
 /// cannot reach the local HTTPS listener by name, so it offers only
 /// `production-rules`; it is not the reference, so IMPLEMENTATION-DEFINED
 /// differences are `info`.
-pub fn endpoint_target(remote: &RemoteEndpoint) -> Result<Target, String> {
+pub fn endpoint_target(remote: &RemoteEndpoint, choice: &DriverChoice) -> Result<Target, String> {
     let base = remote.callback_base_url.trim_end_matches('/').to_owned();
     let authority = base
         .split("://")
@@ -124,9 +197,13 @@ pub fn endpoint_target(remote: &RemoteEndpoint) -> Result<Target, String> {
     )
     .map_err(|e| e.to_string())?;
     Ok(Target {
-        driver: Arc::new(NativeDriver::new(client.clone())),
-        client,
+        main: Lane {
+            driver: choice.driver_for(&client, &remote.credentials),
+            client,
+            wire: None,
+        },
         production: None,
+        key_locks: KeyLocks::default(),
         bucket: remote.bucket.clone(),
         capabilities: Capabilities::with(&[Need::ProductionRules], false),
         endpoints: Endpoints {
@@ -148,6 +225,7 @@ pub fn endpoint_target(remote: &RemoteEndpoint) -> Result<Target, String> {
 /// certificate and resolving `cb.example.test` to its HTTPS listener.
 pub async fn embedded_target(
     capture: &CaptureHandle,
+    choice: &DriverChoice,
 ) -> Result<(Target, Vec<EmulatorHandle>), String> {
     let https = capture
         .https_addr()
@@ -165,6 +243,7 @@ pub async fn embedded_target(
         },
         ..EmulatorConfig::default()
     };
+    let base_domain = config.base_domain.clone();
     let emulator = Emulator::start(config.clone())
         .await
         .map_err(|e| format!("cannot start the emulator: {e}"))?;
@@ -181,17 +260,24 @@ pub async fn embedded_target(
     let timeout = Duration::from_secs(30);
     let client = OssClient::new(&emulator.endpoint(), credentials.clone(), region, timeout)
         .map_err(|e| e.to_string())?;
-    let production_client = OssClient::new(&production.endpoint(), credentials, region, timeout)
-        .map_err(|e| e.to_string())?;
+    let production_client =
+        OssClient::new(&production.endpoint(), credentials.clone(), region, timeout)
+            .map_err(|e| e.to_string())?;
+
     let http = capture.http_addr();
     Ok((
         Target {
-            driver: Arc::new(NativeDriver::new(client.clone())),
-            client,
-            production: Some((
-                Arc::new(NativeDriver::new(production_client.clone())),
-                production_client,
-            )),
+            main: Lane {
+                driver: choice.driver_for(&client, &credentials),
+                client,
+                wire: Some(Arc::new(EmulatorWire::new(&emulator, &base_domain))),
+            },
+            production: Some(Lane {
+                driver: choice.driver_for(&production_client, &credentials),
+                client: production_client,
+                wire: Some(Arc::new(EmulatorWire::new(&production, &base_domain))),
+            }),
+            key_locks: KeyLocks::default(),
             bucket: SUITE_BUCKET.to_owned(),
             capabilities: Capabilities::everything(),
             endpoints: Endpoints {

@@ -99,21 +99,20 @@ fn answer_lines(
         }
     }
     if !answer.body.is_empty() {
-        let body = String::from_utf8_lossy(&answer.body);
-        let body = if body.len() > 600 {
-            format!(
-                "{}… ({} bytes)",
-                &body[..body.char_indices().nth(600).map_or(body.len(), |(i, _)| i)],
-                answer.body.len()
-            )
-        } else {
-            body.into_owned()
-        };
+        let body = clip(&String::from_utf8_lossy(&answer.body));
         let _ = writeln!(
             out,
             "  body: {}",
             normalise(&body, tokens, request_id, prefix).replace('\n', "\n        ")
         );
+    }
+}
+
+/// The first 600 characters of a long text, with its full length.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(600) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+        None => text.to_owned(),
     }
 }
 
@@ -150,6 +149,9 @@ pub fn render(
         (None, None) => {
             let _ = writeln!(out, "answer: none");
         }
+    }
+    if let Some(surfaced) = &observation.surfaced {
+        surfaced_lines(&mut out, surfaced, tokens, &request_id, prefix);
     }
     for (i, cb) in observation.callbacks.iter().enumerate() {
         let _ = writeln!(
@@ -216,4 +218,50 @@ pub fn render(
         }
     }
     out
+}
+
+/// What the SDK handed its caller, beside the endpoint's real answer.
+fn surfaced_lines(
+    out: &mut String,
+    surfaced: &super::sdk::SurfacedAnswer,
+    tokens: &Tokens,
+    request_id: &str,
+    prefix: &str,
+) {
+    use super::sdk::SurfacedBody;
+    let _ = writeln!(
+        out,
+        "sdk surfaced: status={} raised={}",
+        surfaced
+            .status
+            .map_or_else(|| "(not exposed)".to_owned(), |s| s.to_string()),
+        surfaced.raised
+    );
+    match &surfaced.body {
+        SurfacedBody::None => {}
+        SurfacedBody::Text(text) => {
+            let _ = writeln!(
+                out,
+                "  body: {}",
+                normalise(&clip(text), tokens, request_id, prefix).replace('\n', "\n        ")
+            );
+        }
+        SurfacedBody::Json(value) => {
+            let _ = writeln!(
+                out,
+                "  body (parsed JSON): {}",
+                normalise(&clip(&value.to_string()), tokens, request_id, prefix)
+            );
+        }
+    }
+    if let Some(error) = &surfaced.error {
+        let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not exposed)".into());
+        let _ = writeln!(
+            out,
+            "  error: Code={} EC={} Message={}",
+            show(&error.code),
+            show(&error.ec),
+            normalise(&show(&error.message), tokens, request_id, prefix)
+        );
+    }
 }

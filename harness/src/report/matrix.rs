@@ -1,0 +1,268 @@
+//! The conformance matrix: SDK × feature, from one run of the suite per
+//! driver, as Markdown (`docs/conformance-matrix.md`). Pure: no I/O.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use crate::runner::{ScenarioResult, Verdict};
+use crate::scenario::LoadedScenario;
+
+/// One driver's run.
+pub struct DriverRun {
+    /// Registry name (`native`, `oss2`, …).
+    pub name: String,
+    /// SDK package and version, e.g. `oss2 2.19.1`, and runtime.
+    pub sdk: String,
+    /// Its results, one per scenario.
+    pub results: Vec<ScenarioResult>,
+    /// Known deviations listed for it: requirement → reason.
+    pub deviations: Vec<(String, String)>,
+    /// Scenarios listed as expected failures: id → reason.
+    pub xfails: Vec<(String, String)>,
+}
+
+/// A driver that could not be started, and why.
+pub struct Missing {
+    /// Registry name.
+    pub name: String,
+    /// Why it did not run.
+    pub why: String,
+}
+
+/// The columns: a feature and which scenarios exercise it.
+fn features(scenario: &LoadedScenario) -> Vec<String> {
+    let s = &scenario.scenario;
+    let mut out = vec![format!("upload: {}", s.upload.operation.name())];
+    if let Some(callback) = &s.callback {
+        match callback.body_type.as_deref() {
+            Some("json") | Some("application/json") => out.push("body: JSON".into()),
+            Some("form") | Some("application/x-www-form-urlencoded") | None => {
+                out.push("body: form".into())
+            }
+            Some(_) => {}
+        }
+        if callback.sni.is_some() {
+            out.push("callbackSNI".into());
+        }
+    }
+    if s.vars.is_some() {
+        out.push("custom variables".into());
+    }
+    if s.expect.status == 203 {
+        out.push("203 handling".into());
+    }
+    if s.expect.status >= 400 {
+        out.push("error answers".into());
+    }
+    out
+}
+
+const COLUMNS: [&str; 11] = [
+    "upload: PutObject",
+    "upload: PostObject",
+    "upload: CompleteMultipartUpload",
+    "upload: presigned PUT V1",
+    "upload: presigned PUT V4",
+    "body: form",
+    "body: JSON",
+    "callbackSNI",
+    "custom variables",
+    "203 handling",
+    "error answers",
+];
+
+#[derive(Default)]
+struct Cell {
+    passed: usize,
+    known: usize,
+    unsupported: usize,
+    failing: Vec<String>,
+}
+
+impl Cell {
+    fn render(&self) -> String {
+        let ran = self.passed + self.known + self.failing.len();
+        if ran == 0 {
+            return if self.unsupported > 0 {
+                "unsupported".into()
+            } else {
+                "–".into()
+            };
+        }
+        let mut text = if self.failing.is_empty() {
+            format!("✓ {}/{ran}", self.passed + self.known)
+        } else {
+            let shown: Vec<String> = self
+                .failing
+                .iter()
+                .take(3)
+                .map(|id| format!("`{id}`"))
+                .collect();
+            let more = if self.failing.len() > 3 {
+                format!(" +{} more", self.failing.len() - 3)
+            } else {
+                String::new()
+            };
+            format!("✗ {}/{ran}: {}{more}", self.failing.len(), shown.join(", "))
+        };
+        if self.known > 0 {
+            let _ = write!(text, " ({} known)", self.known);
+        }
+        if self.unsupported > 0 {
+            let _ = write!(text, " ({} unsupported)", self.unsupported);
+        }
+        text
+    }
+}
+
+/// Renders the matrix. `date` is the run's date (UTC, `YYYY-MM-DD`) and
+/// `command` the command that produced it.
+pub fn render(
+    scenarios: &[LoadedScenario],
+    runs: &[DriverRun],
+    missing: &[Missing],
+    date: &str,
+    command: &str,
+) -> String {
+    let by_id: HashMap<&str, &LoadedScenario> = scenarios
+        .iter()
+        .map(|s| (s.scenario.id.as_str(), s))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "# cbspec conformance matrix\n");
+    let _ = writeln!(
+        out,
+        "Generated on {date} by `{command}` from one run of the {} scenarios per driver against the embedded emulator. \
+         Do not edit by hand.\n",
+        scenarios.len()
+    );
+    let _ = writeln!(
+        out,
+        "A cell counts the scenarios that exercise the feature: `✓ passed/ran`, or `✗ failed/ran` with the failing \
+         scenario IDs. *known* counts scenarios whose only differences are a deviation listed, with its reason, in \
+         `drivers/expectations/NAME.toml` (below). *unsupported* counts scenarios the SDK has no API for. What is \
+         judged: drivers/PROTOCOL.md §4; requirement IDs: spec/requirements.md.\n"
+    );
+    let _ = writeln!(out, "| driver | SDK | {} |", COLUMNS.join(" | "));
+    let _ = writeln!(out, "|---|---|{}", "---|".repeat(COLUMNS.len()));
+    for run in runs {
+        let mut cells: BTreeMap<&str, Cell> = BTreeMap::new();
+        for result in &run.results {
+            let Some(scenario) = by_id.get(result.id.as_str()) else {
+                continue;
+            };
+            for feature in features(scenario) {
+                let Some(column) = COLUMNS.iter().find(|c| **c == feature) else {
+                    continue;
+                };
+                let cell = cells.entry(column).or_default();
+                match result.verdict {
+                    Verdict::Pass | Verdict::Info => cell.passed += 1,
+                    Verdict::Xfail => cell.known += 1,
+                    Verdict::Unsupported => cell.unsupported += 1,
+                    Verdict::Fail | Verdict::NonStrict | Verdict::Xpass => {
+                        cell.failing.push(result.id.clone())
+                    }
+                }
+            }
+        }
+        let row: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| cells.get(c).map_or_else(|| "–".to_owned(), Cell::render))
+            .collect();
+        let _ = writeln!(out, "| {} | {} | {} |", run.name, run.sdk, row.join(" | "));
+    }
+    for m in missing {
+        let _ = writeln!(
+            out,
+            "| {} | not run: {} | {} |",
+            m.name,
+            m.why.lines().next().unwrap_or_default(),
+            vec!["–"; COLUMNS.len()].join(" | ")
+        );
+    }
+    for run in runs {
+        details(&mut out, run);
+    }
+    out
+}
+
+fn details(out: &mut String, run: &DriverRun) {
+    let count = |v: Verdict| run.results.iter().filter(|r| r.verdict == v).count();
+    let _ = writeln!(out, "\n## {} ({})\n", run.name, run.sdk);
+    let _ = writeln!(
+        out,
+        "{} scenarios: {} pass, {} fail, {} non-strict, {} info, {} known (xfail), {} xpass, {} unsupported.\n",
+        run.results.len(),
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::NonStrict),
+        count(Verdict::Info),
+        count(Verdict::Xfail),
+        count(Verdict::Xpass),
+        count(Verdict::Unsupported)
+    );
+    let failing: Vec<&ScenarioResult> = run
+        .results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.verdict,
+                Verdict::Fail | Verdict::NonStrict | Verdict::Xpass
+            )
+        })
+        .collect();
+    if !failing.is_empty() {
+        let _ = writeln!(out, "Failing:\n");
+        for r in failing {
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): {}",
+                r.id,
+                r.verdict.word(),
+                one_line(&r.message)
+            );
+        }
+        let _ = writeln!(out);
+    }
+    if !run.deviations.is_empty() || !run.xfails.is_empty() {
+        let _ = writeln!(out, "Known deviations:\n");
+        for (requirement, reason) in &run.deviations {
+            let hits = run
+                .results
+                .iter()
+                .filter(|r| r.known_deviations.contains(requirement))
+                .count();
+            let _ = writeln!(out, "- {requirement} ({hits} scenarios): {reason}");
+        }
+        for (id, reason) in &run.xfails {
+            let _ = writeln!(out, "- scenario `{id}`: {reason}");
+        }
+        let _ = writeln!(out);
+    }
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for r in run
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Unsupported)
+    {
+        *reasons.entry(one_line(&r.message)).or_default() += 1;
+    }
+    if !reasons.is_empty() {
+        let _ = writeln!(out, "Unsupported:\n");
+        let mut sorted: Vec<(String, usize)> = reasons.into_iter().collect();
+        sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (reason, n) in sorted {
+            let _ = writeln!(out, "- {n} × {reason}");
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().replace('|', "\\|");
+    if line.chars().count() > 240 {
+        format!("{}…", line.chars().take(240).collect::<String>())
+    } else {
+        line
+    }
+}
