@@ -542,6 +542,11 @@ fn from_error(error: SdkError) -> Outcome {
     }
 }
 
+/// Older runners do not send `auth_required`: then the version is binding.
+fn auth_matters() -> bool {
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,9 +600,4 @@ mod tests {
         );
         assert_eq!(ip_authority("oss-cn-hangzhou.aliyuncs.com"), None);
     }
-}
-
-/// Older runners do not send `auth_required`: then the version is binding.
-fn auth_matters() -> bool {
-    true
 }

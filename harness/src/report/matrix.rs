@@ -74,14 +74,26 @@ const COLUMNS: [&str; 11] = [
 #[derive(Default)]
 struct Cell {
     passed: usize,
-    known: usize,
+    known: Vec<String>,
     unsupported: usize,
     failing: Vec<String>,
 }
 
+fn some_ids(ids: &[String]) -> String {
+    let shown: Vec<String> = ids.iter().take(3).map(|id| format!("`{id}`")).collect();
+    let more = if ids.len() > 3 {
+        format!(" +{} more", ids.len() - 3)
+    } else {
+        String::new()
+    };
+    format!("{}{more}", shown.join(", "))
+}
+
 impl Cell {
+    /// `✓` only when every scenario that ran passed; a known deviation is
+    /// still a deviation, so it shows as `✗ … known`.
     fn render(&self) -> String {
-        let ran = self.passed + self.known + self.failing.len();
+        let ran = self.passed + self.known.len() + self.failing.len();
         if ran == 0 {
             return if self.unsupported > 0 {
                 "unsupported".into()
@@ -89,25 +101,25 @@ impl Cell {
                 "–".into()
             };
         }
-        let mut text = if self.failing.is_empty() {
-            format!("✓ {}/{ran}", self.passed + self.known)
+        let mut text = if !self.failing.is_empty() {
+            let mut text = format!(
+                "✗ {}/{ran}: {}",
+                self.failing.len(),
+                some_ids(&self.failing)
+            );
+            if !self.known.is_empty() {
+                let _ = write!(text, " (and {} known)", self.known.len());
+            }
+            text
+        } else if !self.known.is_empty() {
+            format!(
+                "✗ {}/{ran} known: {}",
+                self.known.len(),
+                some_ids(&self.known)
+            )
         } else {
-            let shown: Vec<String> = self
-                .failing
-                .iter()
-                .take(3)
-                .map(|id| format!("`{id}`"))
-                .collect();
-            let more = if self.failing.len() > 3 {
-                format!(" +{} more", self.failing.len() - 3)
-            } else {
-                String::new()
-            };
-            format!("✗ {}/{ran}: {}{more}", self.failing.len(), shown.join(", "))
+            format!("✓ {}/{ran}", self.passed)
         };
-        if self.known > 0 {
-            let _ = write!(text, " ({} known)", self.known);
-        }
         if self.unsupported > 0 {
             let _ = write!(text, " ({} unsupported)", self.unsupported);
         }
@@ -138,10 +150,10 @@ pub fn render(
     );
     let _ = writeln!(
         out,
-        "A cell counts the scenarios that exercise the feature: `✓ passed/ran`, or `✗ failed/ran` with the failing \
-         scenario IDs. *known* counts scenarios whose only differences are a deviation listed, with its reason, in \
-         `drivers/expectations/NAME.toml` (below). *unsupported* counts scenarios the SDK has no API for. What is \
-         judged: drivers/PROTOCOL.md §4; requirement IDs: spec/requirements.md.\n"
+        "A cell counts the scenarios that exercise the feature: `✓ passed/ran` when all passed; `✗ failed/ran` with \
+         the failing scenario IDs; `✗ n/ran known` when the only failures are deviations listed, with their reasons, in \
+         `drivers/expectations/NAME.toml` (below). *unsupported* counts scenarios the SDK has no API for; they are not \
+         in `ran`. What is judged: drivers/PROTOCOL.md §4; requirement IDs: spec/requirements.md.\n"
     );
     let _ = writeln!(out, "| driver | SDK | {} |", COLUMNS.join(" | "));
     let _ = writeln!(out, "|---|---|{}", "---|".repeat(COLUMNS.len()));
@@ -158,7 +170,7 @@ pub fn render(
                 let cell = cells.entry(column).or_default();
                 match result.verdict {
                     Verdict::Pass | Verdict::Info => cell.passed += 1,
-                    Verdict::Xfail => cell.known += 1,
+                    Verdict::Xfail => cell.known.push(result.id.clone()),
                     Verdict::Unsupported => cell.unsupported += 1,
                     Verdict::Fail | Verdict::NonStrict | Verdict::Xpass => {
                         cell.failing.push(result.id.clone())
@@ -264,5 +276,46 @@ fn one_line(text: &str) -> String {
         format!("{}…", line.chars().take(240).collect::<String>())
     } else {
         line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: usize) -> Vec<String> {
+        (1..=n).map(|i| format!("s/{i}")).collect()
+    }
+
+    #[test]
+    fn cells_say_what_ran_and_how_it_went() {
+        let all_passed = Cell {
+            passed: 4,
+            unsupported: 2,
+            ..Cell::default()
+        };
+        assert_eq!(all_passed.render(), "✓ 4/4 (2 unsupported)");
+        let known = Cell {
+            passed: 3,
+            known: ids(1),
+            ..Cell::default()
+        };
+        assert_eq!(known.render(), "✗ 1/4 known: `s/1`");
+        let failing = Cell {
+            passed: 1,
+            known: ids(2),
+            failing: ids(5),
+            ..Cell::default()
+        };
+        assert_eq!(
+            failing.render(),
+            "✗ 5/8: `s/1`, `s/2`, `s/3` +2 more (and 2 known)"
+        );
+        let nothing_ran = Cell {
+            unsupported: 7,
+            ..Cell::default()
+        };
+        assert_eq!(nothing_ran.render(), "unsupported");
+        assert_eq!(Cell::default().render(), "–");
     }
 }
