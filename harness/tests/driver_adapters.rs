@@ -1,15 +1,13 @@
 //! The runner's side of the driver protocol against adapters that misbehave
 //! on purpose (tests/fixtures/fake_adapter.py): a broken adapter is a clear
-//! error or a failed upload, never a hang or a pass.
-//! spec: CB-SDK-CARRIER, CB-OUT-200-BODY
+//! error or a failed upload, never a hang or a pass. These test the harness
+//! (drivers/PROTOCOL.md, Transport), not a requirement of spec/requirements.md.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use cbspec::capture::{CaptureConfig, CaptureServer};
 use cbspec::runner::external::{AdapterPool, DriverSpec};
-use cbspec::runner::targets::{embedded_target, CaptureAdapter, DriverChoice};
-use cbspec::runner::{self, Expectations, RunOptions, ScenarioResult, Verdict};
+use cbspec::runner::targets::{run_embedded, DriverChoice};
+use cbspec::runner::{Expectations, RunOptions, ScenarioResult, Verdict};
 use cbspec::scenario::{load_dir, read_requirements};
 
 fn root() -> PathBuf {
@@ -73,32 +71,18 @@ async fn run_with(mode: &str) -> Vec<ScenarioResult> {
     assert!(!scenarios.is_empty());
     let pool = AdapterPool::start(fake(mode), &root(), 2).await.unwrap();
     assert_eq!(pool.hello().sdk_version, "0.0.1");
-    let capture = Arc::new(
-        CaptureServer::start(CaptureConfig::default())
-            .await
-            .unwrap(),
-    );
-    let (target, emulators) = embedded_target(&capture, &DriverChoice::Sdk(pool))
-        .await
-        .unwrap();
-    let results = runner::run(
+    run_embedded(
         &scenarios,
-        Arc::new(target),
-        Arc::new(CaptureAdapter(capture.clone())),
-        Arc::new(requirements),
-        Arc::new(Expectations::default()),
+        &requirements,
+        &Expectations::default(),
+        &DriverChoice::Sdk(pool),
         &RunOptions {
             jobs: 2,
             ..RunOptions::default()
         },
-        Arc::new(|_: &ScenarioResult| {}),
     )
-    .await;
-    for emulator in emulators {
-        emulator.shutdown().await;
-    }
-    capture.shutdown().await;
-    results
+    .await
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -177,3 +177,45 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("OSS_ACCESS_KEY_ID"));
 }
+
+#[test]
+fn unknown_drivers_and_missing_adapters_are_usage_errors_that_say_what_to_do() {
+    let out = cbspec(&["run", "--driver", "no-such-sdk", "put/*"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unknown driver \"no-such-sdk\""),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ali-oss-rs (Rust SDK"), "{stderr}");
+    assert!(stderr.contains("--driver-command"), "{stderr}");
+
+    let out = cbspec(
+        &[
+            "matrix",
+            "--driver",
+            "no-such-sdk",
+            "--out",
+            "/nonexistent/m.md",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown driver"));
+
+    let out = cbspec(
+        &[
+            "run",
+            "--driver",
+            "mine",
+            "--driver-command",
+            "drivers/.no-such-venv/bin/python adapter.py",
+            "put/*",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot start"), "{stderr}");
+    assert!(stderr.contains("drivers/setup"), "{stderr}");
+}

@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
-use cbspec::capture::{CaptureConfig, CaptureServer};
-use cbspec::runner::targets::{embedded_target, CaptureAdapter, DriverChoice};
-use cbspec::runner::{self, Expectations, RunOptions, Verdict};
+use cbspec::runner::targets::{run_embedded, DriverChoice};
+use cbspec::runner::{Expectations, RunOptions, Verdict};
 use cbspec::scenario::{covered_requirements, load_dir, read_requirements};
 
 fn root() -> &'static Path {
@@ -85,28 +83,15 @@ async fn the_suite_passes_against_the_emulator() {
     let requirements = read_requirements(&root().join("spec/requirements.md")).unwrap();
     let mut scenarios = load_dir(&root().join("scenarios"), &requirements).unwrap();
     scenarios.sort_by(|a, b| a.scenario.id.cmp(&b.scenario.id));
-    let capture = Arc::new(
-        CaptureServer::start(CaptureConfig::default())
-            .await
-            .unwrap(),
-    );
-    let (target, emulators) = embedded_target(&capture, &DriverChoice::Native)
-        .await
-        .unwrap();
-    let results = runner::run(
+    let results = run_embedded(
         &scenarios,
-        Arc::new(target),
-        Arc::new(CaptureAdapter(capture.clone())),
-        Arc::new(requirements.clone()),
-        Arc::new(Expectations::default()),
+        &requirements,
+        &Expectations::default(),
+        &DriverChoice::Native,
         &RunOptions::default(),
-        Arc::new(|_: &runner::ScenarioResult| {}),
     )
-    .await;
-    for emulator in emulators {
-        emulator.shutdown().await;
-    }
-    capture.shutdown().await;
+    .await
+    .unwrap();
 
     let failures: Vec<String> = results
         .iter()

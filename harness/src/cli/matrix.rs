@@ -2,19 +2,15 @@
 //! adapter in the registry) against the embedded emulator and writes the
 //! conformance matrix.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::Args;
 
-use super::EXIT_USAGE;
-use crate::capture::{CaptureConfig, CaptureServer};
+use super::{usage, EXIT_USAGE};
 use crate::report::matrix::{self, DriverRun, Missing};
 use crate::runner::external::{load_registry, AdapterPool};
-use crate::runner::targets::{embedded_target, CaptureAdapter, DriverChoice};
-use crate::runner::{self, Expectations, RunOptions, ScenarioResult};
-use crate::scenario::{load_dir, read_requirements, LoadedScenario, Requirement};
+use crate::runner::targets::{run_embedded, DriverChoice};
+use crate::runner::{Expectations, RunOptions, ScenarioResult};
 
 /// Arguments of `cbspec matrix`.
 #[derive(Debug, Args)]
@@ -48,27 +44,11 @@ pub(crate) struct MatrixArgs {
     spec: PathBuf,
 }
 
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
-}
-
 /// Runs `cbspec matrix`.
 pub(crate) fn run(args: &MatrixArgs) -> u8 {
-    let requirements = match read_requirements(&args.spec) {
-        Ok(r) => r,
-        Err(e) => {
-            return usage(&format!(
-                "{e} (run from the repository root, or pass --spec)"
-            ))
-        }
-    };
-    let scenarios = match load_dir(&args.scenarios, &requirements) {
-        Ok(s) => s,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return usage("the scenario files have errors (listed above)");
-        }
+    let (requirements, scenarios) = match super::load_suite(&args.spec, &args.scenarios) {
+        Ok(suite) => suite,
+        Err(code) => return code,
     };
     let registry = match load_registry(&args.drivers_file) {
         Ok(r) => r,
@@ -76,7 +56,7 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
     };
     let names: Vec<String> = if args.drivers.is_empty() {
         std::iter::once("native".to_owned())
-            .chain(registry.iter().map(|d| d.name.clone()))
+            .chain(registry.drivers().iter().map(|d| d.name.clone()))
             .collect()
     } else {
         args.drivers.clone()
@@ -103,16 +83,9 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
                     format!("cbspec {}", env!("CARGO_PKG_VERSION")),
                 )
             } else {
-                let Some(spec) = registry.iter().find(|d| &d.name == name) else {
-                    return usage(&format!(
-                        "unknown driver {name:?}; {} lists: {}",
-                        args.drivers_file.display(),
-                        registry
-                            .iter()
-                            .map(|d| d.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
+                let spec = match registry.find(name) {
+                    Ok(spec) => spec,
+                    Err(e) => return usage(&e),
                 };
                 match AdapterPool::start(spec.clone(), Path::new("."), args.jobs.clamp(1, 4)).await
                 {
@@ -134,38 +107,22 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
                 }
             };
             eprintln!("running the suite with driver {name}: {sdk}");
+            let options = RunOptions {
+                jobs: args.jobs,
+                ..RunOptions::default()
+            };
             let results =
-                match run_suite(&scenarios, &requirements, &expectations, &choice, args.jobs).await
+                match run_embedded(&scenarios, &requirements, &expectations, &choice, &options)
+                    .await
                 {
                     Ok(results) => results,
                     Err(e) => return usage(&e),
                 };
-            let mut deviations: Vec<(String, String)> = expectations
-                .deviation_ids()
-                .map(|id| {
-                    (
-                        id.to_owned(),
-                        expectations.deviation(id).unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect();
-            deviations.sort();
-            let mut xfails: Vec<(String, String)> = expectations
-                .ids()
-                .map(|id| {
-                    (
-                        id.to_owned(),
-                        expectations.reason(id).unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect();
-            xfails.sort();
             runs.push(DriverRun {
                 name: name.clone(),
                 sdk,
                 results,
-                deviations,
-                xfails,
+                expectations,
             });
         }
         let date = time::OffsetDateTime::now_utc().date().to_string();
@@ -189,14 +146,10 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
                 .filter(|r| r.verdict.is_failure(args.strict))
                 .collect();
             let stale: Vec<&str> = run
-                .deviations
-                .iter()
-                .map(|(id, _)| id.as_str())
-                .filter(|id| {
-                    !run.results
-                        .iter()
-                        .any(|r| r.known_deviations.iter().any(|k| k == id))
-                })
+                .deviation_hits()
+                .into_iter()
+                .filter(|(_, _, hits)| *hits == 0)
+                .map(|(requirement, _, _)| requirement)
                 .collect();
             eprintln!(
                 "{}: {} scenarios, {} failing{}",
@@ -225,41 +178,4 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
         eprintln!("wrote {}", args.out.display());
         u8::from(failed)
     })
-}
-
-/// One run of the suite against a fresh embedded emulator.
-async fn run_suite(
-    scenarios: &[LoadedScenario],
-    requirements: &std::collections::HashMap<String, Requirement>,
-    expectations: &Expectations,
-    choice: &DriverChoice,
-    jobs: usize,
-) -> Result<Vec<ScenarioResult>, String> {
-    let capture = CaptureServer::start(CaptureConfig {
-        http_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        https_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-        ..CaptureConfig::default()
-    })
-    .await
-    .map(Arc::new)
-    .map_err(|e| format!("cannot start the capture server: {e}"))?;
-    let (target, emulators) = embedded_target(&capture, choice).await?;
-    let results = runner::run(
-        scenarios,
-        Arc::new(target),
-        Arc::new(CaptureAdapter(capture.clone())),
-        Arc::new(requirements.clone()),
-        Arc::new(expectations.clone()),
-        &RunOptions {
-            jobs,
-            ..RunOptions::default()
-        },
-        Arc::new(|_: &ScenarioResult| {}),
-    )
-    .await;
-    for emulator in emulators {
-        emulator.shutdown().await;
-    }
-    capture.shutdown().await;
-    Ok(results)
 }

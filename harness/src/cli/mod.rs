@@ -41,6 +41,36 @@ enum Command {
 /// Exit code for a usage or setup error (also what clap uses).
 pub(crate) const EXIT_USAGE: u8 = 2;
 
+/// Says what was wrong with a command's input or setup and gives the exit code for it.
+pub(crate) fn usage(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_USAGE
+}
+
+/// Reads the requirements and the scenario suite, as `run` and `matrix` need
+/// them; on failure, says why and gives the exit code.
+pub(crate) fn load_suite(
+    spec: &std::path::Path,
+    scenarios: &std::path::Path,
+) -> Result<
+    (
+        std::collections::HashMap<String, crate::scenario::Requirement>,
+        Vec<crate::scenario::LoadedScenario>,
+    ),
+    u8,
+> {
+    let requirements = crate::scenario::read_requirements(spec).map_err(|e| {
+        usage(&format!(
+            "{e} (run from the repository root, or pass --spec)"
+        ))
+    })?;
+    let loaded = crate::scenario::load_dir(scenarios, &requirements).map_err(|errors| {
+        eprintln!("{errors}");
+        usage("the scenario files have errors (listed above)")
+    })?;
+    Ok((requirements, loaded))
+}
+
 /// The async runtime the network commands run on; `None` (after saying why)
 /// when the process cannot start one.
 pub(crate) fn new_runtime() -> Option<tokio::runtime::Runtime> {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::EXIT_USAGE;
+use super::{usage, EXIT_USAGE};
 use crate::capture::{CaptureConfig, CaptureHandle, CaptureServer};
 use crate::emulator::EmulatorHandle;
 use crate::protocol::auth::Credentials;
@@ -19,7 +19,6 @@ use crate::runner::targets::{
     embedded_target, endpoint_target, CaptureAdapter, DriverChoice, RemoteEndpoint,
 };
 use crate::runner::{self, Expectations, RunOptions, ScenarioResult, Target};
-use crate::scenario::{load_dir, read_requirements};
 
 /// Output format on stdout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -110,27 +109,11 @@ pub(crate) struct RunArgs {
     access_key_secret: Option<String>,
 }
 
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
-}
-
 /// Runs `cbspec run`.
 pub(crate) fn run(args: &RunArgs) -> u8 {
-    let requirements = match read_requirements(&args.spec) {
-        Ok(r) => r,
-        Err(e) => {
-            return usage(&format!(
-                "{e} (run from the repository root, or pass --spec)"
-            ))
-        }
-    };
-    let scenarios = match load_dir(&args.scenarios, &requirements) {
-        Ok(s) => s,
-        Err(errors) => {
-            eprintln!("{errors}");
-            return usage("the scenario files have errors (listed above)");
-        }
+    let (requirements, scenarios) = match super::load_suite(&args.spec, &args.scenarios) {
+        Ok(suite) => suite,
+        Err(code) => return code,
     };
     let mut globs = Vec::new();
     for text in &args.ids {
@@ -323,18 +306,9 @@ fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, String> {
         return Ok(None);
     }
     let registry = load_registry(&args.drivers_file)?;
-    let names: Vec<&str> = registry.iter().map(|d| d.name.as_str()).collect();
     registry
-        .iter()
-        .find(|d| d.name == args.driver)
+        .find(&args.driver)
         .cloned()
         .map(Some)
-        .ok_or_else(|| {
-            format!(
-                "unknown driver {:?}; known: native, {} (from {}), or give --driver-command",
-                args.driver,
-                names.join(", "),
-                args.drivers_file.display()
-            )
-        })
+        .map_err(|e| format!("{e}; or give --driver-command"))
 }

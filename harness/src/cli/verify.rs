@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::input::{read_bytes, read_text};
-use super::EXIT_USAGE;
+use super::usage;
 use crate::protocol::signature::{
     decode_key_url, CallbackPublicKey, KeyUrlAllowlist, OFFICIAL_KEY_URL_PREFIXES,
 };
@@ -114,9 +114,4 @@ fn is_official_key_url(url: &str) -> bool {
 fn invalid(reason: &str) -> u8 {
     println!("FAIL: {reason}");
     EXIT_INVALID
-}
-
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::{Expectations, ScenarioResult, Verdict};
 use crate::scenario::LoadedScenario;
 
 /// One driver's run.
@@ -15,10 +15,27 @@ pub struct DriverRun {
     pub sdk: String,
     /// Its results, one per scenario.
     pub results: Vec<ScenarioResult>,
-    /// Known deviations listed for it: requirement → reason.
-    pub deviations: Vec<(String, String)>,
-    /// Scenarios listed as expected failures: id → reason.
-    pub xfails: Vec<(String, String)>,
+    /// Its expectation file: known deviations and expected failures.
+    pub expectations: Expectations,
+}
+
+impl DriverRun {
+    /// Each listed deviation with its reason and how many scenarios showed
+    /// it; a deviation no scenario showed is stale and should be removed.
+    pub fn deviation_hits(&self) -> Vec<(&str, &str, usize)> {
+        self.expectations
+            .deviations()
+            .into_iter()
+            .map(|(requirement, reason)| {
+                let hits = self
+                    .results
+                    .iter()
+                    .filter(|r| r.known_deviations.iter().any(|k| k == requirement))
+                    .count();
+                (requirement, reason, hits)
+            })
+            .collect()
+    }
 }
 
 /// A driver that could not be started, and why.
@@ -29,21 +46,18 @@ pub struct Missing {
     pub why: String,
 }
 
-/// The columns: a feature and which scenarios exercise it.
-fn features(scenario: &LoadedScenario) -> Vec<String> {
+/// The columns a scenario's result counts in. Upload type and body type are
+/// the result's own (as in the HTML report); the rest comes from the scenario.
+fn features(result: &ScenarioResult, scenario: &LoadedScenario) -> Vec<String> {
     let s = &scenario.scenario;
-    let mut out = vec![format!("upload: {}", s.upload.operation.name())];
-    if let Some(callback) = &s.callback {
-        match callback.body_type.as_deref() {
-            Some("json") | Some("application/json") => out.push("body: JSON".into()),
-            Some("form") | Some("application/x-www-form-urlencoded") | None => {
-                out.push("body: form".into())
-            }
-            Some(_) => {}
-        }
-        if callback.sni.is_some() {
-            out.push("callbackSNI".into());
-        }
+    let mut out = vec![format!("upload: {}", result.operation)];
+    match result.body_type.as_str() {
+        "form" => out.push("body: form".into()),
+        "json" => out.push("body: JSON".into()),
+        _ => {}
+    }
+    if s.callback.as_ref().is_some_and(|c| c.sni.is_some()) {
+        out.push("callbackSNI".into());
     }
     if s.vars.is_some() {
         out.push("custom variables".into());
@@ -163,7 +177,7 @@ pub fn render(
             let Some(scenario) = by_id.get(result.id.as_str()) else {
                 continue;
             };
-            for feature in features(scenario) {
+            for feature in features(result, scenario) {
                 let Some(column) = COLUMNS.iter().find(|c| **c == feature) else {
                     continue;
                 };
@@ -237,17 +251,14 @@ fn details(out: &mut String, run: &DriverRun) {
         }
         let _ = writeln!(out);
     }
-    if !run.deviations.is_empty() || !run.xfails.is_empty() {
+    let deviations = run.deviation_hits();
+    let xfails = run.expectations.xfails();
+    if !deviations.is_empty() || !xfails.is_empty() {
         let _ = writeln!(out, "Known deviations:\n");
-        for (requirement, reason) in &run.deviations {
-            let hits = run
-                .results
-                .iter()
-                .filter(|r| r.known_deviations.contains(requirement))
-                .count();
+        for (requirement, reason, hits) in deviations {
             let _ = writeln!(out, "- {requirement} ({hits} scenarios): {reason}");
         }
-        for (id, reason) in &run.xfails {
+        for (id, reason) in xfails {
             let _ = writeln!(out, "- scenario `{id}`: {reason}");
         }
         let _ = writeln!(out);

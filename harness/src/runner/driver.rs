@@ -119,10 +119,10 @@ impl Driver for NativeDriver {
             };
             let result = match upload.operation {
                 Operation::Put | Operation::PresignV1 | Operation::PresignV4 => {
-                    let (auth, default_carrier) = match upload.operation {
-                        Operation::PresignV1 => (Auth::V1Presigned, CarrierChoice::Query),
-                        Operation::PresignV4 => (Auth::V4Presigned, CarrierChoice::Query),
-                        _ => (header_auth, CarrierChoice::Header),
+                    let auth = match upload.operation {
+                        Operation::PresignV1 => Auth::V1Presigned,
+                        Operation::PresignV4 => Auth::V4Presigned,
+                        _ => header_auth,
                     };
                     let mut call =
                         OssCall::new("PUT", plan.bucket, Some(key)).body(content.clone());
@@ -132,8 +132,8 @@ impl Driver for NativeDriver {
                     for (name, value) in &upload.headers {
                         call = call.header(name, value.clone());
                     }
-                    let carrier = upload.carrier.unwrap_or(default_carrier);
-                    let call = with_carrier(call, carrier, callback, vars).auth(auth);
+                    let call =
+                        with_carrier(call, upload.effective_carrier(), callback, vars).auth(auth);
                     client.send(call).await.map_err(|e| e.to_string())
                 }
                 Operation::Post => post(loaded, &ctx, callback, content).await,
@@ -250,7 +250,7 @@ async fn multipart(
 ) -> Result<OssAnswer, String> {
     let upload = &loaded.scenario.upload;
     let key = upload.key.as_str();
-    let carrier = upload.carrier.unwrap_or(CarrierChoice::Header);
+    let carrier = upload.effective_carrier();
     let everywhere = |call: OssCall| {
         if upload.callback_on_every_request {
             with_carrier(call, carrier, callback, vars)
@@ -276,7 +276,7 @@ async fn multipart(
             answer.text()
         )
     })?;
-    let part_size = upload.part_size.unwrap_or(102_400).max(1);
+    let part_size = upload.effective_part_size();
     let mut parts = String::new();
     for (index, chunk) in loaded.content.chunks(part_size).enumerate() {
         let number = (index + 1).to_string();

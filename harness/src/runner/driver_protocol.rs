@@ -1,10 +1,15 @@
 //! The driver protocol's messages (drivers/PROTOCOL.md): what the runner
 //! sends an adapter and how its answers are read. Pure: no processes here.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::sdk::{CallbackFields, SurfacedAnswer, SurfacedBody, SurfacedError};
+// The scenario enums serialize as the protocol's words (`presign-v1`,
+// `header-and-query`, `v4`), so the two cannot drift apart.
+use crate::scenario::{AuthVersion, CarrierChoice, Operation};
 
 /// The protocol version this runner speaks.
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -84,13 +89,13 @@ pub struct UploadMessage {
     pub key: String,
     pub content_file: String,
     pub content_type: Option<String>,
-    pub headers: Map<String, Value>,
-    pub fields: Map<String, Value>,
-    pub operation: &'static str,
-    pub auth: &'static str,
+    pub headers: BTreeMap<String, String>,
+    pub fields: BTreeMap<String, String>,
+    pub operation: Operation,
+    pub auth: AuthVersion,
     pub auth_required: bool,
     pub part_size: usize,
-    pub carrier: &'static str,
+    pub carrier: CarrierChoice,
     pub callback_on_every_request: bool,
     pub callback: Option<CallbackMessage>,
     pub callback_base64: Option<String>,
@@ -238,6 +243,53 @@ fn shorten(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploads_use_the_protocols_words() {
+        let message = UploadMessage {
+            kind: "upload",
+            id: 3,
+            endpoint: "http://127.0.0.1:1".into(),
+            region: "cn-hangzhou".into(),
+            access_key_id: "id".into(),
+            access_key_secret: "secret".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            content_file: "/tmp/3.bin".into(),
+            content_type: None,
+            headers: BTreeMap::new(),
+            fields: BTreeMap::new(),
+            operation: Operation::PresignV1,
+            auth: AuthVersion::V4,
+            auth_required: true,
+            part_size: 102_400,
+            carrier: CarrierChoice::HeaderAndQuery,
+            callback_on_every_request: false,
+            callback: Some(CallbackMessage::from(&CallbackFields {
+                url: "http://127.0.0.1:2/cb".into(),
+                host: None,
+                body: Some("b=${bucket}".into()),
+                body_type: None,
+                sni: Some(false),
+                extra: Map::new(),
+            })),
+            callback_base64: None,
+            vars: None,
+            vars_base64: None,
+            timeout_ms: 10_000,
+        };
+        let json: Value = serde_json::to_value(&message).unwrap();
+        assert_eq!(json["type"], "upload");
+        assert_eq!(json["operation"], "presign-v1");
+        assert_eq!(json["auth"], "v4");
+        assert_eq!(json["carrier"], "header-and-query");
+        assert_eq!(json["content_type"], Value::Null);
+        assert_eq!(
+            json["callback"],
+            serde_json::json!({"url": "http://127.0.0.1:2/cb", "host": null, "body": "b=${bucket}",
+                               "body_type": null, "sni": false, "extra": {}})
+        );
+    }
 
     #[test]
     fn hello_needs_protocol_one() {

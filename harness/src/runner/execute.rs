@@ -15,7 +15,7 @@ use super::judge::{Mismatch, Observation, ObservedCallback};
 use super::sdk::{self, CallbackFields, Intended};
 use crate::client::{Auth, OssCall, OssClient};
 use crate::emulator::RequestRecord;
-use crate::scenario::{AnswerSpec, AuthVersion, CarrierChoice, LoadedScenario, Operation};
+use crate::scenario::{AnswerSpec, AuthVersion, LoadedScenario, Operation};
 
 /// The capture server as the runner uses it: program answers, read what
 /// arrived. A trait so the runner can be tested without sockets.
@@ -267,14 +267,9 @@ fn judge_sdk(
         return;
     };
     let records = wire.records_for(plan.bucket, &upload.key, since);
-    let default_carrier = match upload.operation {
-        Operation::PresignV1 | Operation::PresignV4 => CarrierChoice::Query,
-        Operation::Post => CarrierChoice::Form,
-        Operation::Put | Operation::Multipart => CarrierChoice::Header,
-    };
     let intended = Intended {
         operation: upload.operation,
-        carrier: upload.carrier.unwrap_or(default_carrier),
+        carrier: upload.effective_carrier(),
         callback: plan.callback_fields.as_ref(),
         callback_encoded: plan.callback.as_deref(),
         vars: plan.vars_fields.as_deref(),

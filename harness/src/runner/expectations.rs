@@ -93,20 +93,26 @@ impl Expectations {
         self.deviations.get(requirement).map(String::as_str)
     }
 
-    /// Listed deviations' requirement IDs.
-    pub fn deviation_ids(&self) -> impl Iterator<Item = &str> {
-        self.deviations.keys().map(String::as_str)
-    }
-
     /// The reason a scenario is expected to fail, if it is listed.
     pub fn reason(&self, id: &str) -> Option<&str> {
         self.reasons.get(id).map(String::as_str)
     }
 
-    /// Listed ids.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.reasons.keys().map(String::as_str)
+    /// Listed scenarios and their reasons, sorted by id.
+    pub fn xfails(&self) -> Vec<(&str, &str)> {
+        sorted(&self.reasons)
     }
+
+    /// Listed deviations and their reasons, sorted by requirement.
+    pub fn deviations(&self) -> Vec<(&str, &str)> {
+        sorted(&self.deviations)
+    }
+}
+
+fn sorted(map: &HashMap<String, String>) -> Vec<(&str, &str)> {
+    let mut pairs: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.sort();
+    pairs
 }
 
 #[cfg(test)]
@@ -140,6 +146,11 @@ mod tests {
         );
         assert_eq!(ok.deviation("CB-SDK-STATUS"), None);
         assert_eq!(ok.reason("CB-OUT-SDK-203"), None);
+        assert_eq!(
+            ok.deviations(),
+            vec![("CB-OUT-SDK-203", "oss2 returns 203 as a success")]
+        );
+        assert!(ok.xfails().is_empty());
         assert!(
             Expectations::parse("[[deviation]]\nrequirement = \"X\"\nreason = \" \"\n").is_err()
         );

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
@@ -20,7 +20,7 @@ use super::driver_protocol::{
     parse_hello, parse_result, AdapterResult, CallbackMessage, Hello, UploadMessage,
 };
 use crate::protocol::auth::Credentials;
-use crate::scenario::{AuthVersion, CarrierChoice, Operation};
+use crate::scenario::Operation;
 
 /// How long an adapter may take to say hello.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -46,17 +46,47 @@ pub struct DriverSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Registry {
+struct RegistryFile {
     driver: Vec<DriverSpec>,
 }
 
+/// The known adapters (`drivers/drivers.toml`).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    path: PathBuf,
+    drivers: Vec<DriverSpec>,
+}
+
+impl Registry {
+    /// Every adapter, in file order.
+    pub fn drivers(&self) -> &[DriverSpec] {
+        &self.drivers
+    }
+
+    /// The adapter called `name`, or an error listing the known ones.
+    pub fn find(&self, name: &str) -> Result<&DriverSpec, String> {
+        self.drivers.iter().find(|d| d.name == name).ok_or_else(|| {
+            let known: Vec<String> = self
+                .drivers
+                .iter()
+                .map(|d| format!("{} ({})", d.name, d.description))
+                .collect();
+            format!(
+                "unknown driver {name:?}; besides native, {} lists: {}",
+                self.path.display(),
+                known.join(", ")
+            )
+        })
+    }
+}
+
 /// Reads the adapter registry.
-pub fn load_registry(path: &Path) -> Result<Vec<DriverSpec>, String> {
+pub fn load_registry(path: &Path) -> Result<Registry, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read the driver registry {}: {e}", path.display()))?;
-    let registry: Registry =
+    let file: RegistryFile =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    for spec in &registry.driver {
+    for spec in &file.driver {
         if spec.command.is_empty() {
             return Err(format!(
                 "{}: driver {:?} has an empty command",
@@ -65,7 +95,10 @@ pub fn load_registry(path: &Path) -> Result<Vec<DriverSpec>, String> {
             ));
         }
     }
-    Ok(registry.driver)
+    Ok(Registry {
+        path: path.to_owned(),
+        drivers: file.driver,
+    })
 }
 
 /// One running adapter process.
@@ -320,18 +353,6 @@ impl ExternalDriver {
         if upload.wrong_secret {
             secret.push_str("-wrong");
         }
-        let (operation, default_carrier) = match upload.operation {
-            Operation::Put => ("put", CarrierChoice::Header),
-            Operation::Post => ("post", CarrierChoice::Form),
-            Operation::Multipart => ("multipart", CarrierChoice::Header),
-            Operation::PresignV1 => ("presign-v1", CarrierChoice::Query),
-            Operation::PresignV4 => ("presign-v4", CarrierChoice::Query),
-        };
-        let text_map = |pairs: &mut dyn Iterator<Item = (&String, &String)>| -> Map<String, Value> {
-            pairs
-                .map(|(n, v)| (n.clone(), Value::from(v.clone())))
-                .collect()
-        };
         UploadMessage {
             kind: "upload",
             id: 0,
@@ -343,31 +364,24 @@ impl ExternalDriver {
             key: upload.key.clone(),
             content_file: String::new(),
             content_type: upload.content_type.clone(),
-            headers: text_map(&mut upload.headers.iter()),
-            fields: text_map(&mut upload.fields.iter()),
-            operation,
-            auth: match upload.auth {
-                AuthVersion::V1 => "v1",
-                AuthVersion::V4 => "v4",
-            },
+            headers: upload.headers.clone(),
+            fields: upload.fields.clone(),
+            operation: upload.operation,
+            auth: upload.auth,
             // A PutObject or multipart scenario tests the callback, and the
             // signing version is incidental to it unless a wrong secret is
             // sent on purpose; presigned URLs and POST policies are signing.
             auth_required: upload.wrong_secret
                 || !matches!(upload.operation, Operation::Put | Operation::Multipart),
-            part_size: upload.part_size.unwrap_or(102_400).max(1),
-            carrier: match upload.carrier.unwrap_or(default_carrier) {
-                CarrierChoice::Header => "header",
-                CarrierChoice::Query => "query",
-                CarrierChoice::Form => "form",
-                CarrierChoice::HeaderAndQuery => "header-and-query",
-            },
+            part_size: upload.effective_part_size(),
+            carrier: upload.effective_carrier(),
             callback_on_every_request: upload.callback_on_every_request,
             callback: plan.callback_fields.as_ref().map(CallbackMessage::from),
             callback_base64: plan.callback.clone(),
+            // An object in the caller's order (serde_json keeps insertion order here).
             vars: plan.vars_fields.as_ref().map(|vars| {
                 vars.iter()
-                    .map(|(n, v)| (n.clone(), Value::from(v.clone())))
+                    .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
                     .collect()
             }),
             vars_base64: plan.vars.clone(),

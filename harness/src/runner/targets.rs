@@ -1,6 +1,7 @@
 //! Setting up what scenarios run against: the embedded emulator (with the
 //! capture server wired in) or a remote endpoint.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -8,14 +9,14 @@ use super::driver::{Driver, NativeDriver};
 use super::execute::{Capture, Endpoints, KeyLocks, WireLog};
 use super::external::{AdapterPool, ExternalDriver};
 use super::judge::{ObservedCallback, Tokens};
-use super::{Capabilities, Lane, Target};
-use crate::capture::{Answer, CaptureHandle};
+use super::{Capabilities, Expectations, Lane, RunOptions, ScenarioResult, Target};
+use crate::capture::{Answer, CaptureConfig, CaptureHandle, CaptureServer};
 use crate::client::OssClient;
 use crate::emulator::{
     route, CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, RequestRecord,
 };
 use crate::protocol::auth::Credentials;
-use crate::scenario::{AnswerSpec, Need};
+use crate::scenario::{AnswerSpec, LoadedScenario, Need, Requirement};
 
 /// The bucket the suite uses on the embedded emulator.
 pub const SUITE_BUCKET: &str = "cbspec-suite";
@@ -294,4 +295,36 @@ pub async fn embedded_target(
         },
         vec![emulator, production],
     ))
+}
+
+/// Runs scenarios against a fresh embedded emulator with its own loopback
+/// capture server, shutting both down afterwards: what `cbspec matrix` does
+/// per driver and what the suite tests do.
+pub async fn run_embedded(
+    scenarios: &[LoadedScenario],
+    requirements: &HashMap<String, Requirement>,
+    expectations: &Expectations,
+    choice: &DriverChoice,
+    options: &RunOptions,
+) -> Result<Vec<ScenarioResult>, String> {
+    let capture = CaptureServer::start(CaptureConfig::default())
+        .await
+        .map(Arc::new)
+        .map_err(|e| format!("cannot start the capture server: {e}"))?;
+    let (target, emulators) = embedded_target(&capture, choice).await?;
+    let results = super::run(
+        scenarios,
+        Arc::new(target),
+        Arc::new(CaptureAdapter(capture.clone())),
+        Arc::new(requirements.clone()),
+        Arc::new(expectations.clone()),
+        options,
+        Arc::new(|_: &ScenarioResult| {}),
+    )
+    .await;
+    for emulator in emulators {
+        emulator.shutdown().await;
+    }
+    capture.shutdown().await;
+    Ok(results)
 }

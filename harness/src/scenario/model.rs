@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One file: a list of `[[scenario]]` tables.
 #[derive(Debug, Deserialize)]
@@ -59,7 +59,7 @@ pub enum Need {
 }
 
 /// The upload operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
     /// PutObject with header authentication.
@@ -85,10 +85,20 @@ impl Operation {
             Operation::PresignV4 => "presigned PUT V4",
         }
     }
+
+    /// Where the callback parameters go when the scenario does not say: the
+    /// query of a presigned URL, a PostObject's form, headers otherwise.
+    pub fn default_carrier(self) -> CarrierChoice {
+        match self {
+            Operation::PresignV1 | Operation::PresignV4 => CarrierChoice::Query,
+            Operation::Post => CarrierChoice::Form,
+            Operation::Put | Operation::Multipart => CarrierChoice::Header,
+        }
+    }
 }
 
 /// Header authentication version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthVersion {
     /// HMAC-SHA1.
@@ -99,7 +109,7 @@ pub enum AuthVersion {
 }
 
 /// Where the callback parameters go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CarrierChoice {
     /// `x-oss-callback` / `x-oss-callback-var` headers.
@@ -155,6 +165,20 @@ pub struct Upload {
     /// UploadPart as well as on Complete.
     #[serde(default)]
     pub callback_on_every_request: bool,
+}
+
+impl Upload {
+    /// The carrier this upload uses: the scenario's, or the operation's default.
+    pub fn effective_carrier(&self) -> CarrierChoice {
+        self.carrier
+            .unwrap_or_else(|| self.operation.default_carrier())
+    }
+
+    /// The multipart part size: the scenario's, or 100 KiB, OSS's minimum
+    /// for every part but the last.
+    pub fn effective_part_size(&self) -> usize {
+        self.part_size.unwrap_or(102_400).max(1)
+    }
 }
 
 /// The callback configuration.
