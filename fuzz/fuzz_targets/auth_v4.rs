@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::auth_v4`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::auth_v4`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::auth_v4(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::auth_v4(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::callback_config_decode`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::callback_config_decode`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::callback_config_decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::callback_config_decode(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::callback_url_parse`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::callback_url_parse`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::callback_url_parse(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::callback_url_parse(data));

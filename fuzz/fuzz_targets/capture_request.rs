@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::capture_request`.
+//! Invariants: see `cbspec_capture::testing::capture_request`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::capture_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_capture::testing::capture_request(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::diff_callback_json`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::diff_callback_json`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::diff_callback_json(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::diff_callback_json(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::diff_form_encoding`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::diff_form_encoding`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::diff_form_encoding(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::diff_form_encoding(data));

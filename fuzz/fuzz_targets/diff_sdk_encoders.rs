@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::diff_sdk_encoders`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::diff_sdk_encoders`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::diff_sdk_encoders(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::diff_sdk_encoders(data));

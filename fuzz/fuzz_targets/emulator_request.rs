@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::emulator_request`.
+//! Invariants: see `cbspec_emulator::testing::emulator_request`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::emulator_request(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_emulator::testing::emulator_request(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::post_policy`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::post_policy`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::post_policy(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::post_policy(data));

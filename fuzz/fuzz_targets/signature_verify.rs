@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::signature_verify`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::signature_verify`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::signature_verify(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::signature_verify(data));

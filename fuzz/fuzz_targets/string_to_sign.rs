@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::string_to_sign_parts`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::string_to_sign_parts`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::string_to_sign_parts(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::string_to_sign_parts(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::template_expand`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::template_expand`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::template_expand(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::template_expand(data));

@@ -1,4 +1,4 @@
 #![no_main]
-//! Invariants: see `cbspec::fuzzing::template_structured`.
+//! Invariants: see `cbspec_protocol::testing::fuzz::template_structured`.
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec::fuzzing::template_structured(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cbspec_protocol::testing::fuzz::template_structured(data));

@@ -1,0 +1,142 @@
+//! `cbspec emulator`: runs the reference OSS endpoint until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::signal::wait_for_signal;
+use super::EXIT_USAGE;
+use cbspec_emulator::{
+    parse_duration, CallbackSettings, Emulator, EmulatorConfig, DEV_SIGNING_KEY_PEM,
+};
+use cbspec_protocol::auth::Credentials;
+
+/// Arguments of `cbspec emulator`.
+#[derive(Debug, Args)]
+pub(crate) struct EmulatorArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+
+    /// Persist objects here (atomic writes; survives restarts). Default: memory only.
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
+
+    /// Region for V4 signatures and bucket locations.
+    #[arg(long, default_value = "cn-hangzhou")]
+    region: String,
+
+    /// PEM file of the RSA key that signs callbacks (default: the committed 1024-bit development key).
+    #[arg(long = "signing-key")]
+    signing_key: Option<PathBuf>,
+
+    /// Time allowed for each callback URL, e.g. 5s or 500ms.
+    #[arg(long = "callback-timeout", default_value = "5s", value_parser = parse_duration)]
+    callback_timeout: std::time::Duration,
+
+    /// Refuse loopback and private callback URLs, as OSS does (EC 0007-00000008).
+    #[arg(long = "production-rules")]
+    production_rules: bool,
+
+    /// Extra CA certificate (PEM) trusted for HTTPS callback servers (repeatable).
+    #[arg(long = "callback-ca")]
+    callback_ca: Vec<PathBuf>,
+
+    /// Access key id (a fixed development pair is used when no key is given).
+    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+
+    /// Access key secret.
+    #[arg(
+        long = "access-key-secret",
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    access_key_secret: Option<String>,
+
+    /// Bucket to create at start (repeatable).
+    #[arg(long = "bucket")]
+    buckets: Vec<String>,
+
+    /// Base domain for virtual-hosted requests (`<bucket>.<domain>`).
+    #[arg(long = "base-domain", default_value = "oss.localhost")]
+    base_domain: String,
+}
+
+/// Runs the emulator until Ctrl-C or SIGTERM.
+pub(crate) fn run(args: &EmulatorArgs) -> u8 {
+    let credentials = match (&args.access_key_id, &args.access_key_secret) {
+        (Some(id), Some(secret)) => Credentials::new(id.clone(), secret.clone()),
+        (None, None) => Credentials::new(
+            format!("LTAI{}", hex::encode_upper(rand::random::<[u8; 8]>())),
+            hex::encode(rand::random::<[u8; 15]>()),
+        ),
+        _ => {
+            eprintln!("error: give both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags), or neither");
+            return EXIT_USAGE;
+        }
+    };
+    let signing_key_pem = match &args.signing_key {
+        None => DEV_SIGNING_KEY_PEM.to_owned(),
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(pem) => pem,
+            Err(e) => {
+                eprintln!("error: cannot read --signing-key {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let mut extra_ca_pem = Vec::new();
+    for path in &args.callback_ca {
+        match std::fs::read(path) {
+            Ok(pem) => extra_ca_pem.push(pem),
+            Err(e) => {
+                eprintln!("error: cannot read --callback-ca {}: {e}", path.display());
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let config = EmulatorConfig {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        region: args.region.clone(),
+        credentials: credentials.clone(),
+        signing_key_pem,
+        callbacks: CallbackSettings {
+            timeout: args.callback_timeout,
+            extra_ca_pem,
+            resolve: Vec::new(),
+            ..CallbackSettings::default()
+        },
+        production_rules: args.production_rules,
+        base_domain: args.base_domain.clone(),
+        buckets: args.buckets.clone(),
+        ..EmulatorConfig::default()
+    };
+    let Some(runtime) = super::new_runtime() else {
+        return EXIT_USAGE;
+    };
+    runtime.block_on(async {
+        let handle = match Emulator::start(config).await {
+            Ok(handle) => handle,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_USAGE;
+            }
+        };
+        println!("endpoint:          {}", handle.endpoint());
+        println!("region:            {}", args.region);
+        println!("access key id:     {}", credentials.access_key_id);
+        println!("access key secret: {}", credentials.access_key_secret);
+        println!("callback key URL:  {}", handle.public_key_url());
+        if !args.buckets.is_empty() {
+            println!("buckets:           {}", args.buckets.join(", "));
+        }
+        println!("serving; Ctrl-C to stop");
+        wait_for_signal().await;
+        eprintln!("shutting down: finishing requests in flight");
+        handle.shutdown().await;
+        0
+    })
+}

@@ -1,0 +1,293 @@
+//! `cbspec run`: runs the scenario suite against the embedded emulator or
+//! any OSS endpoint, with the capture server receiving the callbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use super::{usage, EXIT_USAGE};
+use cbspec_protocol::auth::Credentials;
+use cbspec_suite::report;
+use cbspec_suite::runner::driver::external::{load_registry, AdapterPool, DriverSpec};
+use cbspec_suite::runner::select::{Partition, Selection};
+use cbspec_suite::runner::{
+    DriverChoice, Expectations, RemoteEndpoint, RunOptions, ScenarioResult, Session, SessionConfig,
+    TargetChoice,
+};
+
+/// Output format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// Failures with requirement text, diffs and transcripts, then a summary.
+    Human,
+    /// One JSON object per scenario per line.
+    Json,
+}
+
+/// Arguments of `cbspec run`.
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario id globs (e.g. 'put/*'); none selects all.
+    ids: Vec<String>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Only scenarios naming this requirement ID (repeatable).
+    #[arg(long = "requirement")]
+    requirements: Vec<String>,
+    /// Print the selected scenario ids, one per line, and run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Keep the K-th of N stable slices (e.g. 2/4).
+    #[arg(long)]
+    partition: Option<Partition>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 16)]
+    jobs: usize,
+    /// TOML file of expected failures and known driver deviations, each
+    /// with a reason (default with --driver NAME: drivers/expectations/NAME.toml if present).
+    #[arg(long)]
+    expectations: Option<PathBuf>,
+    /// Who performs the uploads: `native` (cbspec's client) or an SDK
+    /// adapter named in the driver registry (oss2, oss-v2, ali-oss, ali-oss-rs).
+    #[arg(long, default_value = "native")]
+    driver: String,
+    /// Run this adapter command instead of the registry's (words split on
+    /// spaces), e.g. for an adapter under development.
+    #[arg(long = "driver-command", requires = "driver")]
+    driver_command: Option<String>,
+    /// The driver registry.
+    #[arg(long = "drivers-file", default_value = "drivers/drivers.toml")]
+    drivers_file: PathBuf,
+    /// Count non-strict verdicts as failures.
+    #[arg(long)]
+    strict: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a self-contained HTML report here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// The scenario directory.
+    #[arg(long, default_value = "scenarios")]
+    scenarios: PathBuf,
+    /// The requirement file.
+    #[arg(long, default_value = "spec/requirements.md")]
+    spec: PathBuf,
+    /// Run against this OSS endpoint instead of the embedded emulator.
+    #[arg(long, requires_all = ["region", "bucket", "callback_base_url"])]
+    endpoint: Option<String>,
+    /// The endpoint's region.
+    #[arg(long)]
+    region: Option<String>,
+    /// The bucket to use on the endpoint.
+    #[arg(long)]
+    bucket: Option<String>,
+    /// Where the endpoint reaches the capture server (e.g. a tunnel to --capture-listen).
+    #[arg(long = "callback-base-url")]
+    callback_base_url: Option<String>,
+    /// Where the capture server listens.
+    #[arg(long = "capture-listen", default_value = "127.0.0.1:0")]
+    capture_listen: SocketAddr,
+    /// Access key id for --endpoint.
+    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// Access key secret for --endpoint.
+    #[arg(
+        long = "access-key-secret",
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    access_key_secret: Option<String>,
+}
+
+/// Runs `cbspec run`.
+pub(crate) fn run(args: &RunArgs) -> u8 {
+    let (requirements, scenarios) = match super::load_suite(&args.spec, &args.scenarios) {
+        Ok(suite) => suite,
+        Err(code) => return code,
+    };
+    let mut globs = Vec::new();
+    for text in &args.ids {
+        match glob::Pattern::new(text) {
+            Ok(p) => globs.push(p),
+            Err(e) => return usage(&format!("scenario glob {text:?}: {e}")),
+        }
+    }
+    let selection = Selection {
+        globs,
+        tags: args.tags.clone(),
+        requirements: args.requirements.clone(),
+        partition: args.partition,
+    };
+    let selected = selection.apply(scenarios);
+    if args.list {
+        for s in &selected {
+            println!("{}", s.scenario.id);
+        }
+        return 0;
+    }
+    if selected.is_empty() {
+        return usage("no scenario matches the selection");
+    }
+    let default_expectations = PathBuf::from(format!("drivers/expectations/{}.toml", args.driver));
+    let expectations_path = args.expectations.clone().or_else(|| {
+        (args.driver != "native" && default_expectations.is_file()).then_some(default_expectations)
+    });
+    let expectations = match &expectations_path {
+        Some(path) => match Expectations::load(path) {
+            Ok(e) => e,
+            Err(e) => return usage(&e),
+        },
+        None => Expectations::default(),
+    };
+    let driver_spec = match driver_spec(args) {
+        Ok(spec) => spec,
+        Err(e) => return usage(&e),
+    };
+    let Some(runtime) = super::new_runtime() else {
+        return EXIT_USAGE;
+    };
+    runtime.block_on(async move {
+        let started = Instant::now();
+        let driver = match driver_spec {
+            None => DriverChoice::Native,
+            Some(spec) => {
+                match AdapterPool::start(spec, std::path::Path::new("."), args.jobs.clamp(1, 4))
+                    .await
+                {
+                    Ok(pool) => {
+                        let hello = pool.hello();
+                        eprintln!(
+                            "driver {}: {} {} ({})",
+                            pool.name(),
+                            hello.sdk,
+                            hello.sdk_version,
+                            hello.runtime
+                        );
+                        DriverChoice::Sdk(pool)
+                    }
+                    Err(e) => return usage(&e),
+                }
+            }
+        };
+        let target = match target_choice(args) {
+            Ok(target) => target,
+            Err(e) => return usage(&e),
+        };
+        let session = match Session::start(SessionConfig {
+            target,
+            driver,
+            capture_listen: args.capture_listen,
+            requirements: requirements.clone(),
+            expectations,
+        })
+        .await
+        {
+            Ok(session) => session,
+            Err(e) => return usage(&e.to_string()),
+        };
+        let total = selected.len();
+        let done = Arc::new(Mutex::new(0usize));
+        let show_progress =
+            args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
+        let bar_for_progress = bar.clone();
+        let progress = Arc::new(move |result: &ScenarioResult| {
+            let mut n = done.lock().unwrap_or_else(|p| p.into_inner());
+            *n += 1;
+            if let Some(bar) = &bar_for_progress {
+                bar.set_position(*n as u64);
+                bar.set_message(result.id.clone());
+            }
+        });
+        let options = RunOptions {
+            jobs: args.jobs,
+            ..RunOptions::default()
+        };
+        let results = session.run(&selected, &options, progress).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        session.shutdown().await;
+        let elapsed = started.elapsed();
+
+        match args.format {
+            Format::Human => {
+                print!(
+                    "{}",
+                    report::console::render(&results, &requirements, args.strict)
+                );
+                eprintln!(
+                    "ran {} scenarios in {:.2} s",
+                    results.len(),
+                    elapsed.as_secs_f64()
+                );
+            }
+            Format::Json => {
+                for r in &results {
+                    println!("{}", report::json::line(r));
+                }
+            }
+        }
+        if let Some(path) = &args.junit {
+            if let Err(e) = std::fs::write(path, report::junit::render(&results, args.strict)) {
+                return usage(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        if let Some(path) = &args.report {
+            let title = format!("cbspec run: {} scenarios", results.len());
+            if let Err(e) = std::fs::write(path, report::html::render(&results, &title)) {
+                return usage(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        u8::from(results.iter().any(|r| r.verdict.is_failure(args.strict)))
+    })
+}
+
+/// The embedded emulator, or the endpoint named on the command line.
+fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
+    let Some(endpoint) = &args.endpoint else {
+        return Ok(TargetChoice::Embedded);
+    };
+    let (Some(id), Some(secret)) = (&args.access_key_id, &args.access_key_secret) else {
+        return Err("--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into());
+    };
+    Ok(TargetChoice::Remote(RemoteEndpoint {
+        endpoint: endpoint.clone(),
+        region: args.region.clone().unwrap_or_default(),
+        bucket: args.bucket.clone().unwrap_or_default(),
+        callback_base_url: args.callback_base_url.clone().unwrap_or_default(),
+        credentials: Credentials::new(id.clone(), secret.clone()),
+    }))
+}
+
+/// The adapter to start, or `None` for the native client.
+fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, String> {
+    if let Some(command) = &args.driver_command {
+        let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+        if words.is_empty() {
+            return Err("--driver-command is empty".into());
+        }
+        return Ok(Some(DriverSpec {
+            name: args.driver.clone(),
+            command: words,
+            description: String::new(),
+        }));
+    }
+    if args.driver == "native" {
+        return Ok(None);
+    }
+    let registry = load_registry(&args.drivers_file)?;
+    registry
+        .find(&args.driver)
+        .cloned()
+        .map(Some)
+        .map_err(|e| format!("{e}; or give --driver-command"))
+}

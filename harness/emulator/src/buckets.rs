@@ -1,0 +1,200 @@
+//! Bucket operations: PutBucket, DeleteBucket, HeadBucket, ListBuckets and
+//! ListObjects (v1 and v2 basics).
+
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+use super::response::{OssError, OssResponse};
+use super::service::Service;
+use super::xml::{
+    self, BucketEntry, Buckets, CommonPrefix, ListAllMyBucketsResult, ListBucketResult,
+    ObjectEntry, Owner,
+};
+use cbspec_protocol::auth::format_iso8601_extended;
+use cbspec_protocol::routing::Resource;
+
+/// OSS bucket names: 3 to 63 characters, lower-case letters, digits and
+/// hyphens, not starting or ending with a hyphen.
+pub fn is_valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn iso(secs: u64) -> String {
+    format_iso8601_extended(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// PutBucket (sub-resources such as `?acl` are refused before dispatch).
+pub fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+    if !is_valid_bucket_name(bucket) {
+        return Err(OssError::new(
+            400,
+            "InvalidBucketName",
+            "The specified bucket is not valid.",
+        ));
+    }
+    service.store.create_bucket(bucket)?;
+    Ok(OssResponse::empty(200).with_header("Location", format!("/{bucket}")))
+}
+
+/// DeleteBucket.
+pub fn delete_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+    service.store.delete_bucket(bucket)?;
+    Ok(OssResponse::empty(204))
+}
+
+/// HeadBucket-style existence check.
+pub fn head_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+    if service.store.bucket_exists(bucket) {
+        Ok(OssResponse::empty(200))
+    } else {
+        Err(OssError::no_such_bucket())
+    }
+}
+
+/// ListBuckets.
+pub fn list_buckets(service: &Service) -> OssResponse {
+    let result = ListAllMyBucketsResult {
+        owner: Owner {
+            id: service.account_id.clone(),
+            display_name: service.account_id.clone(),
+        },
+        buckets: Buckets {
+            bucket: service
+                .store
+                .list_buckets()
+                .into_iter()
+                .map(|(name, created)| BucketEntry {
+                    name,
+                    creation_date: iso(created),
+                    location: format!("oss-{}", service.region),
+                })
+                .collect(),
+        },
+    };
+    OssResponse::xml(200, xml::to_xml("ListAllMyBucketsResult", &result))
+}
+
+/// ListObjects v1 (`marker`) and v2 (`list-type=2`, `continuation-token`,
+/// `start-after`), with `prefix`, `delimiter`, `max-keys` and
+/// `encoding-type=url`.
+pub fn list_objects(
+    service: &Service,
+    bucket: &str,
+    resource: &Resource,
+) -> Result<OssResponse, OssError> {
+    let v2 = resource.param("list-type") == Some("2");
+    let prefix = resource.param("prefix").unwrap_or("").to_owned();
+    let delimiter = resource.param("delimiter").unwrap_or("").to_owned();
+    let max_keys = match resource.param("max-keys") {
+        None => 100,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(OssError::invalid_argument(
+                    "max-keys must be an integer from 1 to 1000.",
+                ))
+            }
+        },
+    };
+    let url_encode = resource.param("encoding-type") == Some("url");
+    let after = if v2 {
+        resource
+            .param("continuation-token")
+            .or(resource.param("start-after"))
+            .unwrap_or("")
+            .to_owned()
+    } else {
+        resource.param("marker").unwrap_or("").to_owned()
+    };
+
+    let mut contents = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut last_key = String::new();
+    let mut truncated = false;
+    for (key, meta, size) in service.store.list_objects(bucket, &prefix)? {
+        if key.as_str() <= after.as_str() {
+            continue;
+        }
+        // A page that ended on a rolled-up prefix resumes after all its keys.
+        if !delimiter.is_empty() && after.ends_with(&delimiter) && key.starts_with(&after) {
+            continue;
+        }
+        let rolled = (!delimiter.is_empty())
+            .then(|| {
+                key[prefix.len()..]
+                    .find(&delimiter)
+                    .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
+            })
+            .flatten();
+        if let Some(common) = &rolled {
+            if prefixes.last() == Some(common) {
+                continue;
+            }
+        }
+        if contents.len() + prefixes.len() == max_keys {
+            truncated = true;
+            break;
+        }
+        last_key = rolled.clone().unwrap_or_else(|| key.clone());
+        match rolled {
+            Some(common) => prefixes.push(common),
+            None => contents.push(ObjectEntry {
+                key: encode_if(url_encode, &key),
+                last_modified: iso(meta.last_modified),
+                etag: format!("\"{}\"", meta.etag),
+                kind: "Normal".into(),
+                size,
+                storage_class: "Standard".into(),
+            }),
+        }
+    }
+    let next = truncated.then(|| encode_if(url_encode, &last_key));
+    let key_count = contents.len() + prefixes.len();
+    let result = ListBucketResult {
+        name: bucket.to_owned(),
+        prefix: encode_if(url_encode, &prefix),
+        marker: (!v2).then(|| encode_if(url_encode, &after)),
+        start_after: if v2 {
+            resource
+                .param("start-after")
+                .map(|s| encode_if(url_encode, s))
+        } else {
+            None
+        },
+        continuation_token: if v2 {
+            resource.param("continuation-token").map(str::to_owned)
+        } else {
+            None
+        },
+        max_keys,
+        delimiter: encode_if(url_encode, &delimiter),
+        encoding_type: url_encode.then(|| "url".to_owned()),
+        is_truncated: truncated,
+        next_marker: if v2 { None } else { next.clone() },
+        next_continuation_token: if v2 { next } else { None },
+        key_count: v2.then_some(key_count),
+        contents,
+        common_prefixes: prefixes
+            .into_iter()
+            .map(|p| CommonPrefix {
+                prefix: encode_if(url_encode, &p),
+            })
+            .collect(),
+    };
+    Ok(OssResponse::xml(
+        200,
+        xml::to_xml("ListBucketResult", &result),
+    ))
+}
+
+fn encode_if(encode: bool, text: &str) -> String {
+    if encode {
+        utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+    } else {
+        text.to_owned()
+    }
+}

@@ -1,0 +1,340 @@
+//! The reference OSS endpoint: a real HTTP server that stores objects and
+//! sends signed upload callbacks exactly as the protocol module describes.
+//!
+//! It imports nothing from the harness's capture server or runner: the
+//! harness judges it over HTTP like any other endpoint.
+
+mod buckets;
+mod callback;
+mod image;
+mod journal;
+mod multipart;
+mod objects;
+mod post_object;
+mod response;
+mod server;
+mod service;
+mod store;
+mod xml;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use callback::CallbackSettings;
+pub use journal::{AttemptOutcome, CallbackAttempt, Journal, RequestRecord};
+pub use server::ServerLimits;
+pub use service::PUBLIC_KEY_PATH;
+
+use cbspec_protocol::auth::Credentials;
+use cbspec_protocol::callback_url::AddressPolicy;
+use cbspec_protocol::signature::{CallbackSigner, KeyError};
+
+/// The committed 1024-bit development key the emulator signs callbacks with
+/// unless another is configured.
+// spec: CB-KEY-EMULATOR
+pub const DEV_SIGNING_KEY_PEM: &str = include_str!("../../keys/emulator-dev-key.pem");
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Persist objects here; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// The region (V4 scope, bucket Location).
+    pub region: String,
+    /// The only accepted key pair.
+    pub credentials: Credentials,
+    /// PEM of the RSA key callbacks are signed with.
+    pub signing_key_pem: String,
+    /// Callback sending: timeout, extra CAs, pinned names.
+    pub callbacks: CallbackSettings,
+    /// Whether loopback/private callback URLs are refused (the real rule).
+    pub production_rules: bool,
+    /// Virtual-hosted requests for `<bucket>.<base_domain>` (besides
+    /// `<bucket>.oss-<region>.aliyuncs.com`, always recognised).
+    pub base_domain: String,
+    /// Buckets created at start.
+    pub buckets: Vec<String>,
+    /// Request size limits.
+    pub limits: ServerLimits,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: None,
+            region: "cn-hangzhou".into(),
+            credentials: Credentials::new("cbspec-access-key", "cbspec-secret-key"),
+            signing_key_pem: DEV_SIGNING_KEY_PEM.into(),
+            callbacks: CallbackSettings::default(),
+            production_rules: false,
+            base_domain: "oss.localhost".into(),
+            buckets: Vec::new(),
+            limits: ServerLimits::default(),
+        }
+    }
+}
+
+/// Why an emulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The signing key is not a usable RSA key.
+    #[error("the signing key is unusable: {0}")]
+    SigningKey(#[from] KeyError),
+    /// The data directory could not be opened.
+    #[error("cannot open the data directory: {0}")]
+    DataDir(String),
+    /// The callback client could not be built.
+    #[error(transparent)]
+    Callbacks(#[from] callback::CallbackSetupError),
+    /// A configured bucket name is invalid.
+    #[error(
+        "bucket {0:?} is not a valid OSS bucket name (3-63 lower-case letters, digits, hyphens)"
+    )]
+    BucketName(String),
+}
+
+/// A running emulator. Dropping the handle does not stop it; call
+/// [`EmulatorHandle::shutdown`].
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    addr: SocketAddr,
+    journal: Journal,
+    public_key_pem: String,
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl EmulatorHandle {
+    /// The socket address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://addr`, the endpoint clients use (path style).
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The URL of the public key callbacks are signed with.
+    pub fn public_key_url(&self) -> String {
+        format!("{}{PUBLIC_KEY_PATH}", self.endpoint())
+    }
+
+    /// The public key PEM (also served at [`Self::public_key_url`]).
+    pub fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+
+    /// The journal of requests and callback attempts.
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 30 s), and waits.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// The emulator.
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds, prepares storage and starts serving on the current tokio runtime.
+    pub async fn start(config: EmulatorConfig) -> Result<EmulatorHandle, StartError> {
+        // reqwest and rustls are built without a default crypto provider so
+        // that only ring is compiled; install it once per process.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+
+        let signer = CallbackSigner::from_pem(&config.signing_key_pem)?;
+        let public_key_pem = signer.public_key().to_pem();
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+
+        let pub_key_url = format!("http://{addr}{PUBLIC_KEY_PATH}");
+        let journal = Journal::default();
+        let service = Arc::new(build_service(
+            &config,
+            signer,
+            public_key_pem.clone(),
+            pub_key_url,
+            journal.clone(),
+        )?);
+        let (shutdown, watch_shutdown) = watch::channel(false);
+        let task = tokio::spawn(server::serve(
+            listener,
+            service,
+            config.limits,
+            watch_shutdown,
+        ));
+        Ok(EmulatorHandle {
+            addr,
+            journal,
+            public_key_pem,
+            shutdown,
+            task,
+        })
+    }
+}
+
+/// The request handler and its state, shared by the socket server and the
+/// in-process front.
+fn build_service(
+    config: &EmulatorConfig,
+    signer: CallbackSigner,
+    public_key_pem: String,
+    pub_key_url: String,
+    journal: Journal,
+) -> Result<service::Service, StartError> {
+    let store = match &config.data_dir {
+        Some(dir) => store::Store::open(dir)
+            .map_err(|e| StartError::DataDir(format!("{}: {e}", dir.display())))?,
+        None => store::Store::in_memory(),
+    };
+    for bucket in &config.buckets {
+        if !buckets::is_valid_bucket_name(bucket) {
+            return Err(StartError::BucketName(bucket.clone()));
+        }
+        if !store.bucket_exists(bucket) {
+            store
+                .create_bucket(bucket)
+                .map_err(|e| StartError::DataDir(e.to_string()))?;
+        }
+    }
+
+    let callbacks =
+        callback::CallbackSender::new(&config.callbacks, signer, pub_key_url, journal.clone())?;
+    Ok(service::Service {
+        store,
+        journal,
+        callbacks,
+        credentials: config.credentials.clone(),
+        region: config.region.clone(),
+        base_domain: config.base_domain.clone(),
+        address_policy: if config.production_rules {
+            AddressPolicy::Production
+        } else {
+            AddressPolicy::AllowPrivate
+        },
+        account_id: "1000000000000001".into(),
+        public_key_pem,
+    })
+}
+
+/// The emulator without sockets: each request goes straight to the same
+/// handler the server uses. For fuzzing and for embedding in other tools.
+pub struct InProcessEmulator {
+    service: Arc<service::Service>,
+}
+
+/// An in-process answer.
+#[derive(Debug, Clone)]
+pub struct InProcessAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (without the framing ones the server adds).
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: bytes::Bytes,
+    /// The request id assigned.
+    pub request_id: String,
+}
+
+impl InProcessEmulator {
+    /// Builds the handler and storage (callbacks as configured; set
+    /// `callbacks.offline` for arbitrary input).
+    pub fn new(config: EmulatorConfig) -> Result<Self, StartError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let signer = CallbackSigner::from_pem(&config.signing_key_pem)?;
+        let public_key_pem = signer.public_key().to_pem();
+        let service = build_service(
+            &config,
+            signer,
+            public_key_pem,
+            "http://in-process.invalid/_cbspec/callback_pub_key.pem".into(),
+            Journal::default(),
+        )?;
+        Ok(Self {
+            service: Arc::new(service),
+        })
+    }
+
+    /// Handles one request as if it had arrived over HTTP from 127.0.0.1.
+    pub async fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: Vec<(String, String)>,
+        body: bytes::Bytes,
+    ) -> InProcessAnswer {
+        let peer = SocketAddr::from(([127, 0, 0, 1], 1));
+        let (request_id, response) = server::respond(
+            &self.service,
+            method.to_owned(),
+            target.to_owned(),
+            headers,
+            Ok(body),
+            peer,
+        )
+        .await;
+        InProcessAnswer {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+            request_id,
+        }
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.service.journal
+    }
+}
+
+/// Parses a duration such as `5s`, `500ms` or `2m` (for `--callback-timeout`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration; write e.g. 5s, 500ms or 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" | "" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        _ => Err(format!("{text:?} has an unknown unit; use ms, s or m")),
+    }
+}

@@ -1,0 +1,155 @@
+//! PostObject: a browser-style multipart/form-data upload, authenticated by
+//! its signed policy, with the callback as a form field.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+
+use super::response::{OssError, OssResponse};
+use super::service::{OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use cbspec_protocol::auth::post_policy::{verify_post, PostForm};
+use cbspec_protocol::carrier::RawCallbackParams;
+use cbspec_protocol::checksum;
+use cbspec_protocol::routing::Resource;
+
+/// The largest non-file form field accepted.
+const MAX_FIELD_BYTES: u64 = 64 * 1024;
+
+/// A parsed form: fields before the file, then the file.
+struct ParsedForm {
+    fields: Vec<(String, String)>,
+    file_name: String,
+    file: Bytes,
+}
+
+fn bad_form(detail: impl std::fmt::Display) -> OssError {
+    OssError::invalid_argument(format!(
+        "The body of your POST request is not well-formed multipart/form-data: {detail}"
+    ))
+}
+
+async fn parse_form(request: &OssRequest) -> Result<ParsedForm, OssError> {
+    let content_type = request
+        .header("content-type")
+        .ok_or_else(|| bad_form("Content-Type is missing"))?;
+    let boundary = multer::parse_boundary(content_type).map_err(bad_form)?;
+    let body = request.body.clone();
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .for_field("file", u64::MAX)
+            .per_field(MAX_FIELD_BYTES),
+    );
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let mut fields = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(bad_form)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let file = field.bytes().await.map_err(bad_form)?;
+            // Fields after the file are ignored, as OSS documents.
+            return Ok(ParsedForm {
+                fields,
+                file_name,
+                file,
+            });
+        }
+        let value = field.text().await.map_err(bad_form)?;
+        fields.push((name, value));
+    }
+    Err(OssError::invalid_argument(
+        "The form has no file field; the file must be the last field.",
+    ))
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// PostObject.
+// spec: CB-POST-FIELD, CB-POST-OPERATION, CB-POST-SUCCESS-STATUS, CB-AUTH-POST-V1, CB-AUTH-POST-V4, CB-AUTH-POST-CONDITIONS
+pub async fn post_object(
+    service: &Arc<Service>,
+    request: &OssRequest,
+    resource: &Resource,
+) -> Result<OssResponse, OssError> {
+    let bucket = resource.bucket.clone().expect("routed with a bucket");
+    let form = parse_form(request).await?;
+    let post_form = PostForm {
+        bucket: &bucket,
+        fields: &form.fields,
+        file_size: form.file.len() as u64,
+    };
+    let secret_for = |ak: &str| {
+        (ak == service.credentials.access_key_id)
+            .then(|| service.credentials.access_key_secret.clone())
+    };
+    if verify_post(&post_form, secret_for, SystemTime::now())?.is_none() {
+        return Err(OssError::new(
+            403,
+            "AccessDenied",
+            "AccessDenied: the form carries no signature; sign its policy (V1 or V4).",
+        ));
+    }
+    if !service.store.bucket_exists(&bucket) {
+        return Err(OssError::no_such_bucket());
+    }
+    let key = field(&form.fields, "key")
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| OssError::invalid_argument("The form field key is required."))?
+        .replace("${filename}", &form.file_name);
+    let callback = match RawCallbackParams::from_post_form(
+        form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    ) {
+        Some(raw) => Some(raw.decode(service.decode_options())?),
+        None => None,
+    };
+    let data = form.file;
+    let upload = StoredUpload {
+        bucket: bucket.clone(),
+        key: key.clone(),
+        etag: checksum::etag(&data),
+        crc64: checksum::crc64(&data),
+        size: data.len() as u64,
+        content_type: field(&form.fields, "Content-Type")
+            .filter(|t| !t.is_empty())
+            .unwrap_or(DEFAULT_CONTENT_TYPE)
+            .to_owned(),
+        content_md5: Some(checksum::content_md5(&data)),
+        operation: "PostObject",
+        data,
+    };
+    let user_meta = form
+        .fields
+        .iter()
+        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-meta-"))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
+    service.store_object(&upload, user_meta)?;
+    let plain = match field(&form.fields, "success_action_status") {
+        Some("200") => OssResponse::empty(200),
+        Some("201") => OssResponse::xml(
+            201,
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Bucket>{}</Bucket><Location>/{}/{}</Location><Key>{}</Key><ETag>\"{}\"</ETag></PostResponse>",
+                escape(&bucket),
+                escape(&bucket),
+                escape(&key),
+                escape(&key),
+                upload.etag
+            ),
+        ),
+        _ => OssResponse::empty(204),
+    };
+    Ok(service
+        .finish_upload(request, &upload, callback, plain)
+        .await)
+}
+
+fn escape(text: &str) -> String {
+    quick_xml::escape::escape(text).into_owned()
+}

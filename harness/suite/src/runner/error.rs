@@ -1,0 +1,29 @@
+//! Why a run could not start or a setup step failed: the runner's one error
+//! type, so the binary maps each to a message and an exit code in one place.
+
+use cbspec_capture::CaptureError;
+use cbspec_emulator::StartError;
+
+/// A run that could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The capture server did not start.
+    #[error("cannot start the capture server: {0}")]
+    Capture(#[from] CaptureError),
+    /// An embedded emulator did not start.
+    #[error("cannot start the emulator: {0}")]
+    Emulator(#[from] StartError),
+    /// The native client could not be built.
+    #[error("cannot build the OSS client: {0}")]
+    Client(String),
+    /// No port could be reserved for the "refused" callback URL.
+    #[error("cannot reserve a closed port for refused callbacks: {0}")]
+    ReservePort(std::io::Error),
+    /// The capture server was started without the HTTPS listener the
+    /// embedded target needs.
+    #[error("the capture server has no HTTPS listener")]
+    NoHttpsListener,
+    /// A remote endpoint was named without what it needs.
+    #[error("{0}")]
+    Remote(String),
+}

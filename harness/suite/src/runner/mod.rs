@@ -1,0 +1,214 @@
+//! Runs scenarios against a target through a driver and judges them.
+//!
+//! The target is any OSS endpoint reached over HTTP: the embedded emulator
+//! is judged exactly like any other endpoint.
+
+pub mod driver;
+mod error;
+pub mod execute;
+pub mod expectations;
+pub mod judge;
+pub mod observation;
+pub mod select;
+pub mod session;
+pub mod targets;
+pub mod transcript;
+pub mod verdict;
+
+pub use error::RunError;
+pub use session::{Session, SessionConfig, TargetChoice};
+pub use targets::{DriverChoice, RemoteEndpoint};
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use driver::{Driver, DriverOutcome, NativeDriver, UploadPlan};
+pub use execute::{Capture, Endpoints, KeyLocks, WireLog};
+pub use expectations::Expectations;
+use observation::{Mismatch, Tokens};
+
+use crate::scenario::{LoadedScenario, Need};
+use cbspec_client::OssClient;
+
+/// A scenario's outcome, as in design.md's judging rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Everything matched.
+    Pass,
+    /// A MUST requirement was broken.
+    Fail,
+    /// Only SHOULD requirements were broken.
+    NonStrict,
+    /// An implementation-defined behaviour was recorded, not judged.
+    Info,
+    /// The target cannot do what the scenario needs.
+    Unsupported,
+    /// Failed, as the expectations file says it will.
+    Xfail,
+    /// Listed as expected to fail, but passed.
+    Xpass,
+}
+
+impl Verdict {
+    /// The word used in every report.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::NonStrict => "non-strict",
+            Verdict::Info => "info",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Xfail => "xfail",
+            Verdict::Xpass => "xpass",
+        }
+    }
+
+    /// Whether the verdict makes the run fail (`strict` also counts non-strict).
+    pub fn is_failure(self, strict: bool) -> bool {
+        matches!(self, Verdict::Fail | Verdict::Xpass) || (strict && self == Verdict::NonStrict)
+    }
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone)]
+pub struct ScenarioResult {
+    /// Scenario id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Requirement IDs.
+    pub requirements: Vec<String>,
+    /// Operation name, for grouping.
+    pub operation: String,
+    /// Body type (`form`, `json`, or `-`), for grouping.
+    pub body_type: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// One line for people.
+    pub message: String,
+    /// Every mismatch.
+    pub mismatches: Vec<Mismatch>,
+    /// Normalised wire transcript.
+    pub transcript: String,
+    /// How long it took.
+    pub duration: Duration,
+    /// Where it is defined.
+    pub location: String,
+    /// Requirements whose mismatches here the expectations file lists as
+    /// known deviations of the driver.
+    pub known_deviations: Vec<String>,
+}
+
+/// What the target offers.
+#[derive(Debug, Clone, Default)]
+pub struct Capabilities {
+    /// Needs the target satisfies.
+    pub offers: BTreeSet<Need>,
+    /// Whether the target is the embedded emulator (held to IMPLEMENTATION-DEFINED choices).
+    pub is_reference: bool,
+}
+
+impl Capabilities {
+    /// Offers every need.
+    pub fn everything() -> Self {
+        Self {
+            offers: [
+                Need::PrivateCallbacks,
+                Need::ShortTimeout,
+                Need::TlsCapture,
+                Need::ProductionRules,
+            ]
+            .into(),
+            is_reference: true,
+        }
+    }
+
+    /// Offers these needs.
+    pub fn with(needs: &[Need], is_reference: bool) -> Self {
+        Self {
+            offers: needs.iter().copied().collect(),
+            is_reference,
+        }
+    }
+
+    pub(crate) fn missing(&self, needs: &[Need]) -> Vec<Need> {
+        needs
+            .iter()
+            .copied()
+            .filter(|n| !self.offers.contains(n))
+            .collect()
+    }
+}
+
+/// One endpoint as scenarios use it: the driver that uploads, the native
+/// client that reads objects back, and the endpoint's journal if it has one.
+pub struct Lane {
+    /// The driver that performs uploads.
+    pub driver: Arc<dyn Driver>,
+    /// The native client the harness reads objects back with.
+    pub client: OssClient,
+    /// What the endpoint received (the embedded emulator's journal).
+    pub wire: Option<Arc<dyn WireLog>>,
+}
+
+/// A target: the endpoint, and a second one with production rules when the
+/// target is the emulator.
+pub struct Target {
+    /// The endpoint most scenarios use.
+    pub main: Lane,
+    /// The endpoint for scenarios needing production rules, if different.
+    pub production: Option<Lane>,
+    /// The bucket.
+    pub bucket: String,
+    /// What it offers.
+    pub capabilities: Capabilities,
+    /// URL bases for callbacks.
+    pub endpoints: Endpoints,
+    /// `{capture}` / `{captures}` / `{client_ip}` values.
+    pub tokens: Tokens,
+    /// Per-object locks for judging an SDK's wire traffic.
+    pub key_locks: KeyLocks,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Scenarios at once.
+    pub jobs: usize,
+    /// Per-scenario deadline.
+    pub deadline: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            jobs: 16,
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+pub(crate) fn body_type_of(loaded: &LoadedScenario) -> String {
+    loaded
+        .scenario
+        .callback
+        .as_ref()
+        .and_then(|c| c.body_type.clone())
+        .map_or_else(
+            || {
+                if loaded.scenario.callback.is_some() {
+                    "form".into()
+                } else {
+                    "-".into()
+                }
+            },
+            |t| match t.as_str() {
+                "json" | "form" => t,
+                _ => "other".into(),
+            },
+        )
+}
