@@ -1,6 +1,7 @@
 //! What arrived: every request, byte for byte, in arrival order, with a way
 //! to wait for requests without polling.
 
+use cbspec_protocol::headers::Headers;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -41,10 +42,7 @@ pub struct CapturedRequest {
 impl CapturedRequest {
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.header(name)
     }
 
     /// The target without its query.

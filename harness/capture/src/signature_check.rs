@@ -3,6 +3,7 @@
 //! refused URL is never fetched), the bundled key for the official URL,
 //! other allowed keys fetched once and cached by URL.
 
+use cbspec_protocol::headers::Headers;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, RwLock};
@@ -171,12 +172,7 @@ impl KeyCache {
         headers: &[(String, String)],
         body: &[u8],
     ) -> SignatureVerdict {
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let find = |name: &str| headers.header(name);
         let (authorization, key_url_header) =
             match (find("authorization"), find("x-oss-pub-key-url")) {
                 (Some(a), Some(k)) => (a, k),

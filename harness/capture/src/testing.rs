@@ -2,6 +2,7 @@
 //! signature verdicts on arbitrary raw requests. Behind the `testing`
 //! feature so the fuzz package and the tests call the same function.
 
+use cbspec_protocol::headers::Headers;
 use cbspec_protocol::signature::CallbackPublicKey;
 
 use crate::{judge_raw_request, SignatureVerdict};
@@ -25,9 +26,7 @@ pub fn capture_request(data: &[u8]) {
     };
     if let SignatureVerdict::Valid { .. } = verdict {
         let authorization = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
-            .map(|(_, v)| v.as_str())
+            .header("authorization")
             .expect("a valid verdict had an Authorization header");
         let body_start = data
             .windows(4)

@@ -1,6 +1,7 @@
 //! The `cbspec` binary's tests, one test binary: each module runs the real
 //! executable as its users do (`render`/`verify`, `run`, `capture`).
 
+mod architecture;
 mod capture_cli;
 mod cli;
 mod run_cli;

@@ -5,6 +5,7 @@
 //! parameters and auth scheme to use, so the harness can put any byte it
 //! wants on the wire (including invalid callbacks).
 
+use cbspec_protocol::headers::Headers;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -99,10 +100,7 @@ pub struct OssAnswer {
 impl OssAnswer {
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.header(name)
     }
 
     /// The text of the first `<name>` element of an XML body (e.g. the

@@ -1,6 +1,7 @@
 //! PostObject: a browser-style multipart/form-data upload, authenticated by
 //! its signed policy, with the callback as a form field.
 
+use cbspec_protocol::headers::Headers;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -64,10 +65,7 @@ async fn parse_form(request: &OssRequest) -> Result<ParsedForm, OssError> {
 }
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    fields.header(name)
 }
 
 /// PostObject.

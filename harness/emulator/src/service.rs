@@ -1,6 +1,7 @@
 //! Request handling: authentication, dispatch to an operation, and the
 //! callback step shared by every upload type.
 
+use cbspec_protocol::headers::Headers;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -68,10 +69,7 @@ pub struct OssRequest {
 impl OssRequest {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.header(name)
     }
 }
 
@@ -402,10 +400,10 @@ const AUTH_PARAMS: [&str; 11] = [
 /// parameters (presigned URLs) are allowed everywhere.
 fn check_sub_resources(method: &str, resource: &Resource) -> Result<(), OssError> {
     let allowed: &[&str] = match (resource.key.is_some(), method) {
-        (true, "PUT") => &["callback", "callback-var", "uploadId", "partNumber"],
+        (true, "PUT") => &[CALLBACK_PARAM, CALLBACK_VAR_PARAM, "uploadId", "partNumber"],
         (true, "POST") => &[
-            "callback",
-            "callback-var",
+            CALLBACK_PARAM,
+            CALLBACK_VAR_PARAM,
             "uploads",
             "uploadId",
             "encoding-type",

@@ -50,15 +50,7 @@ pub fn render(
     }
     let counts = tally(results);
     let _ = writeln!(out, "\n{:<12} {:>6}", "verdict", "count");
-    for verdict in [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::NonStrict,
-        Verdict::Info,
-        Verdict::Unsupported,
-        Verdict::Xfail,
-        Verdict::Xpass,
-    ] {
+    for verdict in Verdict::ALL {
         let _ = writeln!(
             out,
             "{:<12} {:>6}",

@@ -52,16 +52,7 @@ details summary{{cursor:pointer}}</style></head><body><h1>{t}</h1>",
         );
     }
     out.push_str("</p>\n<h2>Matrix</h2><table><tr><th>upload type</th><th>body type</th>");
-    let verdicts = [
-        Verdict::Pass,
-        Verdict::Fail,
-        Verdict::NonStrict,
-        Verdict::Info,
-        Verdict::Unsupported,
-        Verdict::Xfail,
-        Verdict::Xpass,
-    ];
-    for v in verdicts {
+    for v in Verdict::ALL {
         let _ = write!(out, "<th>{}</th>", v.word());
     }
     out.push_str("</tr>\n");
@@ -72,7 +63,7 @@ details summary{{cursor:pointer}}</style></head><body><h1>{t}</h1>",
             esc(operation),
             esc(body_type)
         );
-        for v in verdicts {
+        for v in Verdict::ALL {
             let n = rs.iter().filter(|r| r.verdict == v).count();
             let _ = write!(
                 out,

@@ -54,6 +54,17 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order reports list them.
+    pub const ALL: [Verdict; 7] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::NonStrict,
+        Verdict::Info,
+        Verdict::Unsupported,
+        Verdict::Xfail,
+        Verdict::Xpass,
+    ];
+
     /// The word used in every report.
     pub fn word(self) -> &'static str {
         match self {

@@ -1,6 +1,7 @@
 //! Setting up what scenarios run against: the embedded emulator (with the
 //! capture server wired in) or a remote endpoint.
 
+use cbspec_protocol::headers::Headers;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -108,11 +109,7 @@ impl WireLog for EmulatorWire {
             .into_iter()
             .filter(|r| r.received_at >= since)
             .filter(|r| {
-                let host = r
-                    .headers
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case("host"))
-                    .map(|(_, v)| v.as_str());
+                let host = r.headers.header("host");
                 route(host, &r.target, &self.base_domain).is_ok_and(|resource| {
                     resource.bucket.as_deref() == Some(bucket)
                         && (resource.key.as_deref() == Some(key)

@@ -20,6 +20,9 @@ use crate::scenario::{AuthVersion, CarrierChoice, LoadedScenario, Operation};
 use cbspec_client::{Auth, OssAnswer, OssCall, OssClient};
 use cbspec_protocol::auth::post_policy::{encode_policy, sign_v1, sign_v4};
 use cbspec_protocol::callback_json::CallbackFields;
+use cbspec_protocol::carrier::{
+    CALLBACK_HEADER, CALLBACK_PARAM, CALLBACK_VAR_HEADER, CALLBACK_VAR_PARAM,
+};
 
 /// One upload to perform: the scenario (in its own terms, for drivers that
 /// build the callback themselves) and the encoded parameters (for drivers
@@ -177,18 +180,18 @@ fn with_carrier(
     );
     if let Some(cb) = callback {
         if header {
-            call = call.header("x-oss-callback", cb);
+            call = call.header(CALLBACK_HEADER, cb);
         }
         if query {
-            call = call.query("callback", Some(cb));
+            call = call.query(CALLBACK_PARAM, Some(cb));
         }
     }
     if let Some(v) = vars {
         if header {
-            call = call.header("x-oss-callback-var", v);
+            call = call.header(CALLBACK_VAR_HEADER, v);
         }
         if query {
-            call = call.query("callback-var", Some(v));
+            call = call.query(CALLBACK_VAR_PARAM, Some(v));
         }
     }
     call
@@ -233,7 +236,7 @@ async fn post(
         fields.push((name.clone(), value.clone()));
     }
     if let Some(cb) = callback {
-        fields.push(("callback".to_owned(), cb.to_owned()));
+        fields.push((CALLBACK_PARAM.to_owned(), cb.to_owned()));
     }
     if let Some(vars) = &loaded.scenario.vars {
         for (name, value) in &vars.values {

@@ -9,6 +9,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use cbspec_emulator::RequestRecord;
 use cbspec_protocol::callback_json::CallbackFields;
+use cbspec_protocol::carrier::{
+    CALLBACK_HEADER, CALLBACK_PARAM, CALLBACK_VAR_HEADER, CALLBACK_VAR_PARAM,
+};
 use cbspec_protocol::headers::Headers;
 use cbspec_protocol::routing::route;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
@@ -313,13 +316,13 @@ pub fn judge_sent(
         return out;
     };
     if let Some(encoded) = intended.callback_encoded {
-        let carried = carried(record, "x-oss-callback", "callback");
+        let carried = carried(record, CALLBACK_HEADER, CALLBACK_PARAM);
         if let Some(value) = check_carrier(
             &mut out,
             intended.carrier,
             carried,
-            "x-oss-callback",
-            "callback",
+            CALLBACK_HEADER,
+            CALLBACK_PARAM,
         ) {
             match intended.callback {
                 Some(fields) => {
@@ -339,13 +342,13 @@ pub fn judge_sent(
         }
     }
     if let Some(encoded) = intended.vars_encoded {
-        let carried = carried(record, "x-oss-callback-var", "callback-var");
+        let carried = carried(record, CALLBACK_VAR_HEADER, CALLBACK_VAR_PARAM);
         if let Some(value) = check_carrier(
             &mut out,
             intended.carrier,
             carried,
-            "x-oss-callback-var",
-            "callback-var",
+            CALLBACK_VAR_HEADER,
+            CALLBACK_VAR_PARAM,
         ) {
             match intended.vars {
                 Some(vars) => {
