@@ -43,17 +43,9 @@ pub(crate) struct EmulatorArgs {
     #[arg(long = "callback-ca")]
     callback_ca: Vec<PathBuf>,
 
-    /// Access key id (a fixed development pair is used when no key is given).
-    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
-    access_key_id: Option<String>,
-
-    /// Access key secret.
-    #[arg(
-        long = "access-key-secret",
-        env = "OSS_ACCESS_KEY_SECRET",
-        hide_env_values = true
-    )]
-    access_key_secret: Option<String>,
+    /// The only accepted key pair (generated and printed when none is given).
+    #[command(flatten)]
+    credentials: super::CredentialArgs,
 
     /// Bucket to create at start (repeatable).
     #[arg(long = "bucket")]
@@ -66,7 +58,10 @@ pub(crate) struct EmulatorArgs {
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: &EmulatorArgs) -> u8 {
-    let credentials = match (&args.access_key_id, &args.access_key_secret) {
+    let credentials = match (
+        &args.credentials.access_key_id,
+        &args.credentials.access_key_secret,
+    ) {
         (Some(id), Some(secret)) => Credentials::new(id.clone(), secret.clone()),
         (None, None) => Credentials::new(
             format!("LTAI{}", hex::encode_upper(rand::random::<[u8; 8]>())),

@@ -38,6 +38,22 @@ enum Command {
     Matrix(matrix::MatrixArgs),
 }
 
+/// An OSS key pair, from flags or the SDKs' usual environment variables;
+/// shared by every command that signs or checks OSS requests.
+#[derive(Debug, clap::Args)]
+struct CredentialArgs {
+    /// Access key id.
+    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
+    access_key_id: Option<String>,
+    /// Access key secret.
+    #[arg(
+        long = "access-key-secret",
+        env = "OSS_ACCESS_KEY_SECRET",
+        hide_env_values = true
+    )]
+    access_key_secret: Option<String>,
+}
+
 /// Exit code for a usage or setup error (also what clap uses).
 const EXIT_USAGE: u8 = 2;
 

@@ -95,16 +95,9 @@ pub(crate) struct RunArgs {
     /// Where the capture server listens.
     #[arg(long = "capture-listen", default_value = "127.0.0.1:0")]
     capture_listen: SocketAddr,
-    /// Access key id for --endpoint.
-    #[arg(long = "access-key-id", env = "OSS_ACCESS_KEY_ID")]
-    access_key_id: Option<String>,
-    /// Access key secret for --endpoint.
-    #[arg(
-        long = "access-key-secret",
-        env = "OSS_ACCESS_KEY_SECRET",
-        hide_env_values = true
-    )]
-    access_key_secret: Option<String>,
+    /// The key pair for --endpoint.
+    #[command(flatten)]
+    credentials: super::CredentialArgs,
 }
 
 /// Runs `cbspec run`.
@@ -256,7 +249,10 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
     let Some(endpoint) = &args.endpoint else {
         return Ok(TargetChoice::Embedded);
     };
-    let (Some(id), Some(secret)) = (&args.access_key_id, &args.access_key_secret) else {
+    let (Some(id), Some(secret)) = (
+        &args.credentials.access_key_id,
+        &args.credentials.access_key_secret,
+    ) else {
         return Err("--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into());
     };
     Ok(TargetChoice::Remote(RemoteEndpoint {

@@ -22,8 +22,8 @@ fn list_and_partitions_are_stable_and_complete() {
         union, all,
         "the three partitions cover every scenario exactly once"
     );
-    let globbed = cbspec(&["run", "--list", "put/form/http/vars-nonascii"], &[]);
-    assert_eq!(text(&globbed.stdout), "put/form/http/vars-nonascii\n");
+    let globbed = cbspec(&["run", "--list", "put/header/form/basic"], &[]);
+    assert_eq!(text(&globbed.stdout), "put/header/form/basic\n");
     let bad = cbspec(&["run", "--partition", "4/3"], &[]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -76,7 +76,7 @@ fn a_selection_runs_and_writes_junit_json_and_html() {
     let html = std::fs::read_to_string(&html).unwrap();
     assert!(
         html.starts_with("<!DOCTYPE html>")
-            && html.contains("put/form/http/vars-nonascii")
+            && html.contains("put/header/form/basic")
             && html.contains("<h2>Matrix</h2>")
     );
     std::fs::remove_dir_all(&dir).ok();
@@ -103,7 +103,7 @@ fn a_server_that_stores_nothing_and_never_calls_back_fails_with_diffs() {
     let out = cbspec(
         &[
             "run",
-            "put/form/http/vars-nonascii",
+            "put/header/form/basic",
             "val/*",
             "--endpoint",
             &endpoint,
@@ -119,7 +119,7 @@ fn a_server_that_stores_nothing_and_never_calls_back_fails_with_diffs() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("fail        put/form/http/vars-nonascii"),
+        stdout.contains("fail        put/header/form/basic"),
         "{stdout}"
     );
     assert!(

@@ -1,6 +1,6 @@
 //! The whole scenario suite against the embedded emulator, one test case per
 //! scenario, named by its id: `cargo test -p cbspec-suite --test scenarios --
-//! put/form/http/vars-nonascii` runs one, `--exact` and `--skip` work, and every
+//! put/header/form/basic` runs one, `--exact` and `--skip` work, and every
 //! failing scenario is listed on its own. Each passes, and its normalised
 //! transcript matches the insta snapshot in `snapshots/scenarios/`.
 //!

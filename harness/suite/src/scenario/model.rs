@@ -18,7 +18,7 @@ pub struct ScenarioFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Stable, meaningful id, e.g. `put/form/http/vars-nonascii`.
+    /// Stable, meaningful id, e.g. `put/header/form/basic`.
     pub id: String,
     /// One line for people.
     pub title: String,
