@@ -51,3 +51,49 @@ fn loader_errors_name_file_line_and_field() {
         "{errors}"
     );
 }
+
+/// URL kinds, signature expectations and padding bytes are parsed by serde
+/// into enums: a wrong word is refused with the file, the line and a hint.
+#[test]
+fn wrong_url_kinds_signature_words_and_pad_bytes_are_refused() {
+    let requirements = read_requirements(&root().join("spec/requirements.md")).unwrap();
+    let dir = std::env::temp_dir().join(format!("cbspec-enums-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = |extra: &str| {
+        format!(
+            "[[scenario]]\nid = \"e\"\ntitle = \"t\"\nrequirements = [\"CB-URL-MAX5\"]\n\
+             [scenario.upload]\noperation = \"put\"\nkey = \"k\"\n{extra}"
+        )
+    };
+    let cases = [
+        (
+            "url.toml",
+            scenario("[scenario.callback]\nurls = [\"ftp://x.example/cb\"]\n"),
+            "use capture:/path, captures:/path, refused:/path or a literal URL",
+        ),
+        (
+            "path.toml",
+            scenario("[scenario.callback]\nurls = [\"capture:cb\"]\n"),
+            "the path after capture: must start with '/'",
+        ),
+        (
+            "sig.toml",
+            scenario("[scenario.expect]\nstatus = 200\n[[scenario.expect.callback]]\npath = \"/cb\"\nsignature = \"maybe\"\n"),
+            "maybe",
+        ),
+        (
+            "pad.toml",
+            scenario("pad = 4\npad_byte = \"ab\"\n"),
+            "\"ab\" must be one ASCII character",
+        ),
+    ];
+    for (file, text, hint) in &cases {
+        let one = dir.join(file.trim_end_matches(".toml"));
+        std::fs::create_dir_all(&one).unwrap();
+        std::fs::write(one.join(file), text).unwrap();
+        let errors = load_dir(&one, &requirements).unwrap_err().to_string();
+        assert!(errors.contains(&format!("{file}:")), "{errors}");
+        assert!(errors.contains(hint), "{file}: {errors}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

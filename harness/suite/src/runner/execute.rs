@@ -14,7 +14,7 @@ use super::driver::sent::{answer_of, completing_request, judge_sent, Intended};
 use super::driver::surfaced::judge_surfaced;
 use super::driver::{observed, Driver, DriverOutcome, UploadPlan};
 use super::observation::{Mismatch, Observation, ObservedCallback, SurfacedAnswer};
-use crate::scenario::{AnswerSpec, AuthVersion, LoadedScenario, Operation};
+use crate::scenario::{AnswerSpec, AuthVersion, CallbackTarget, LoadedScenario, Operation};
 use cbspec_client::{Auth, OssCall, OssClient};
 use cbspec_emulator::RequestRecord;
 use cbspec_protocol::callback_json::CallbackFields;
@@ -89,22 +89,19 @@ pub struct ScenarioContext<'a> {
     pub key_locks: &'a KeyLocks,
 }
 
-fn resolve_url(url: &str, ctx: &ScenarioContext<'_>) -> String {
+fn resolve_url(url: &CallbackTarget, ctx: &ScenarioContext<'_>) -> String {
     let prefixed = |base: &str, path: &str| format!("{base}{}{path}", ctx.prefix);
-    if let Some(path) = url.strip_prefix("capture:") {
-        prefixed(&ctx.endpoints.capture_http, path)
-    } else if let Some(path) = url.strip_prefix("captures:") {
-        prefixed(
+    match url {
+        CallbackTarget::Capture(path) => prefixed(&ctx.endpoints.capture_http, path),
+        CallbackTarget::CaptureTls(path) => prefixed(
             ctx.endpoints
                 .capture_https
                 .as_deref()
                 .unwrap_or("https://capture-https-unavailable.invalid"),
             path,
-        )
-    } else if let Some(path) = url.strip_prefix("refused:") {
-        prefixed(&ctx.endpoints.refused, path)
-    } else {
-        url.to_owned()
+        ),
+        CallbackTarget::Refused(path) => prefixed(&ctx.endpoints.refused, path),
+        CallbackTarget::Literal(url) => url.clone(),
     }
 }
 

@@ -3,7 +3,7 @@
 use cbspec_protocol::error_document::ErrorDocument;
 
 use super::observation::{Mismatch, Observation, ObservedCallback, Tokens};
-use crate::scenario::{Expect, ExpectedCallback};
+use crate::scenario::{Expect, ExpectedCallback, SignatureExpectation};
 
 fn show(text: &str) -> String {
     format!("{text:?}")
@@ -233,14 +233,14 @@ fn judge_callback(
             observed.header(name),
         );
     }
-    match expected.signature.as_deref().unwrap_or("valid") {
-        "valid" if !observed.signature_valid => out.push(Mismatch {
+    match expected.signature {
+        SignatureExpectation::Valid if !observed.signature_valid => out.push(Mismatch {
             requirement: None,
             what: at("signature"),
             expected: "a valid signature".into(),
             observed: observed.signature_detail.clone(),
         }),
-        "invalid" if observed.signature_valid => out.push(Mismatch {
+        SignatureExpectation::Invalid if observed.signature_valid => out.push(Mismatch {
             requirement: None,
             what: at("signature"),
             expected: "an invalid signature".into(),

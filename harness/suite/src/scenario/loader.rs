@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::model::{Operation, Scenario, ScenarioFile};
+use super::model::{CarrierChoice, Operation, PadByte, Scenario, ScenarioFile};
 
 /// A scenario with where it came from.
 #[derive(Debug, Clone)]
@@ -179,187 +179,38 @@ pub fn read_requirements(spec: &Path) -> Result<HashMap<String, Requirement>, Sp
 }
 
 /// Loads every `*.toml` under `dir` (sorted by name), checking each scenario
-/// against the requirement IDs in `known_requirements`.
+/// against the requirement IDs in `known_requirements`. Every problem in
+/// every file is collected, so an author fixes them in one pass.
 pub fn load_dir(
     dir: &Path,
     known_requirements: &HashMap<String, Requirement>,
 ) -> Result<Vec<LoadedScenario>, LoadErrors> {
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect(),
-        Err(e) => {
-            return Err(LoadErrors(vec![LoadError {
-                file: dir.to_owned(),
-                line: None,
-                message: format!("cannot read the scenario directory: {e}"),
-            }]))
-        }
-    };
-    files.sort();
+    let files = scenario_files(dir)?;
     let mut errors = Vec::new();
     let mut loaded = Vec::new();
-    let mut ids: HashMap<String, (PathBuf, usize)> = HashMap::new();
-    let mut keys: HashMap<String, String> = HashMap::new();
+    let mut unique = Uniqueness::default();
     for file in files {
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                errors.push(LoadError {
-                    file,
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
-                continue;
-            }
-        };
-        let parsed: ScenarioFile = match toml::from_str(&text) {
+        let (text, parsed) = match parse_file(&file) {
             Ok(parsed) => parsed,
             Err(e) => {
-                let line = e.span().map(|s| line_of(&text, s.start));
-                errors.push(LoadError {
-                    file,
-                    line,
-                    message: e.message().trim().to_owned(),
-                });
+                errors.push(e);
                 continue;
             }
         };
         for spanned in parsed.scenario {
             let line = line_of(&text, spanned.span().start);
             let scenario = spanned.into_inner();
-            let mut problem = |field: &str, message: String| {
-                errors.push(LoadError {
-                    file: file.clone(),
-                    line: Some(line),
-                    message: format!("scenario {:?}: {field}: {message}", scenario.id),
-                });
-            };
-            if scenario.id.is_empty()
-                || !scenario
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/._-".contains(&b))
-            {
-                problem(
-                    "id",
-                    "use lower-case letters, digits and / . _ - only".into(),
-                );
-            }
-            if let Some((other, other_line)) = ids.get(&scenario.id) {
-                problem(
-                    "id",
-                    format!(
-                        "already used at {}:{other_line}; ids must be unique",
-                        other.display()
-                    ),
-                );
-            }
-            ids.insert(scenario.id.clone(), (file.clone(), line));
-            if let Some(other) = keys.get(&scenario.upload.key) {
-                problem("upload.key", format!("already used by scenario {other:?}; keys isolate scenarios, so each must be unique"));
-            }
-            keys.insert(scenario.upload.key.clone(), scenario.id.clone());
-            if scenario.requirements.is_empty() {
-                problem(
-                    "requirements",
-                    "name at least one requirement ID from spec/requirements.md".into(),
-                );
-            }
-            for id in &scenario.requirements {
-                if !known_requirements.contains_key(id) {
-                    problem(
-                        "requirements",
-                        format!("{id} is not in spec/requirements.md"),
-                    );
-                }
-            }
-            for answer in &scenario.answer {
-                if !answer.path.starts_with('/') {
-                    problem(
-                        "answer.path",
-                        format!("{:?} must start with '/'", answer.path),
-                    );
-                }
-            }
-            for (i, cb) in scenario.expect.callback.iter().enumerate() {
-                if !cb.path.starts_with('/') {
-                    problem(
-                        &format!("expect.callback[{i}].path"),
-                        format!("{:?} must start with '/'", cb.path),
-                    );
-                }
-                if let Some(sig) = &cb.signature {
-                    if !["valid", "invalid", "any"].contains(&sig.as_str()) {
-                        problem(
-                            &format!("expect.callback[{i}].signature"),
-                            format!("{sig:?} is not valid, invalid or any"),
-                        );
-                    }
-                }
-            }
-            if let Some(cb) = &scenario.callback {
-                for url in &cb.urls {
-                    let ok = [
-                        "capture:/",
-                        "captures:/",
-                        "refused:/",
-                        "http://",
-                        "https://",
-                    ]
-                    .iter()
-                    .any(|p| url.starts_with(p))
-                        || !url.contains("://");
-                    if !ok {
-                        problem("callback.urls", format!("{url:?}: use capture:/path, captures:/path, refused:/path or a literal URL"));
-                    }
-                }
-            }
-            let carrier = scenario.upload.carrier;
-            let form_carrier = carrier == Some(super::model::CarrierChoice::Form);
-            if scenario.upload.operation == Operation::Post
-                && carrier.is_some_and(|c| !matches!(c, super::model::CarrierChoice::Form))
-            {
-                problem(
-                    "upload.carrier",
-                    "PostObject carries its callback in the form; omit carrier or write \"form\""
-                        .into(),
-                );
-            } else if scenario.upload.operation != Operation::Post && form_carrier {
-                problem(
-                    "upload.carrier",
-                    "only PostObject has form fields; use header, query or header-and-query".into(),
-                );
-            }
-            let content = match &scenario.upload.content_file {
-                Some(path) => match std::fs::read(dir.join(path)) {
-                    Ok(bytes) => bytes,
-                    Err(e) => {
-                        problem(
-                            "upload.content_file",
-                            format!("cannot read {path:?} (relative to {}): {e}", dir.display()),
-                        );
-                        Vec::new()
-                    }
-                },
-                None => {
-                    let pad_byte = match scenario.upload.pad_byte.as_deref() {
-                        None => b'a',
-                        Some(s) if s.len() == 1 => s.as_bytes()[0],
-                        Some(s) => {
-                            problem(
-                                "upload.pad_byte",
-                                format!("{s:?} must be one ASCII character"),
-                            );
-                            b'a'
-                        }
-                    };
-                    let mut bytes = vec![pad_byte; scenario.upload.pad];
-                    bytes.extend_from_slice(scenario.upload.content.as_bytes());
-                    bytes
-                }
-            };
+            let mut problems = check_scenario(&scenario, known_requirements);
+            problems.extend(unique.claim(&scenario, &file, line));
+            let content = content_of(&scenario, dir).unwrap_or_else(|problem| {
+                problems.push(problem);
+                Vec::new()
+            });
+            errors.extend(problems.into_iter().map(|(field, message)| LoadError {
+                file: file.clone(),
+                line: Some(line),
+                message: format!("scenario {:?}: {field}: {message}", scenario.id),
+            }));
             loaded.push(LoadedScenario {
                 scenario,
                 file: file.clone(),
@@ -373,6 +224,154 @@ pub fn load_dir(
     } else {
         Err(LoadErrors(errors))
     }
+}
+
+/// A problem with one field of a scenario: `(field, what is wrong)`.
+type Problem = (String, String);
+
+/// The `*.toml` files directly in `dir`, sorted.
+fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, LoadErrors> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        LoadErrors(vec![LoadError {
+            file: dir.to_owned(),
+            line: None,
+            message: format!("cannot read the scenario directory: {e}"),
+        }])
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Reads and parses one file; serde reports unknown fields, wrong types and
+/// bad enum words (URL kinds, signature expectations, carriers) with a span.
+fn parse_file(file: &Path) -> Result<(String, ScenarioFile), LoadError> {
+    let text = std::fs::read_to_string(file).map_err(|e| LoadError {
+        file: file.to_owned(),
+        line: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    match toml::from_str(&text) {
+        Ok(parsed) => Ok((text, parsed)),
+        Err(e) => Err(LoadError {
+            file: file.to_owned(),
+            line: e.span().map(|s| line_of(&text, s.start)),
+            message: e.message().trim().to_owned(),
+        }),
+    }
+}
+
+/// The checks serde cannot make: id syntax, requirement IDs, paths, and
+/// which carrier goes with which operation.
+fn check_scenario(scenario: &Scenario, known: &HashMap<String, Requirement>) -> Vec<Problem> {
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut problem = |field: &str, message: String| problems.push((field.to_owned(), message));
+    let id_ok = !scenario.id.is_empty()
+        && scenario
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"/._-".contains(&b));
+    if !id_ok {
+        problem(
+            "id",
+            "use lower-case letters, digits and / . _ - only".into(),
+        );
+    }
+    if scenario.requirements.is_empty() {
+        problem(
+            "requirements",
+            "name at least one requirement ID from spec/requirements.md".into(),
+        );
+    }
+    for id in scenario.requirements.iter().filter(|id| !known.contains_key(*id)) {
+        problem(
+            "requirements",
+            format!("{id} is not in spec/requirements.md"),
+        );
+    }
+    for answer in scenario.answer.iter().filter(|a| !a.path.starts_with('/')) {
+        problem(
+            "answer.path",
+            format!("{:?} must start with '/'", answer.path),
+        );
+    }
+    for (i, cb) in scenario.expect.callback.iter().enumerate() {
+        if !cb.path.starts_with('/') {
+            problem(
+                &format!("expect.callback[{i}].path"),
+                format!("{:?} must start with '/'", cb.path),
+            );
+        }
+    }
+    let carrier = scenario.upload.carrier;
+    let is_post = scenario.upload.operation == Operation::Post;
+    if is_post && carrier.is_some_and(|c| c != CarrierChoice::Form) {
+        problem(
+            "upload.carrier",
+            "PostObject carries its callback in the form; omit carrier or write \"form\"".into(),
+        );
+    } else if !is_post && carrier == Some(CarrierChoice::Form) {
+        problem(
+            "upload.carrier",
+            "only PostObject has form fields; use header, query or header-and-query".into(),
+        );
+    }
+    problems
+}
+
+/// Ids and object keys seen so far: both must be unique across the suite
+/// (keys isolate scenarios that run at the same time).
+#[derive(Default)]
+struct Uniqueness {
+    ids: HashMap<String, (PathBuf, usize)>,
+    keys: HashMap<String, String>,
+}
+
+impl Uniqueness {
+    fn claim(&mut self, scenario: &Scenario, file: &Path, line: usize) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        if let Some((other, other_line)) = self.ids.get(&scenario.id) {
+            problems.push((
+                "id".to_owned(),
+                format!(
+                    "already used at {}:{other_line}; ids must be unique",
+                    other.display()
+                ),
+            ));
+        }
+        self.ids
+            .insert(scenario.id.clone(), (file.to_owned(), line));
+        if let Some(other) = self.keys.get(&scenario.upload.key) {
+            problems.push((
+                "upload.key".to_owned(),
+                format!("already used by scenario {other:?}; keys isolate scenarios, so each must be unique"),
+            ));
+        }
+        self.keys
+            .insert(scenario.upload.key.clone(), scenario.id.clone());
+        problems
+    }
+}
+
+/// The object content: `content_file` (relative to `dir`), or `pad` bytes of
+/// `pad_byte` followed by `content`.
+fn content_of(scenario: &Scenario, dir: &Path) -> Result<Vec<u8>, Problem> {
+    let upload = &scenario.upload;
+    if let Some(path) = &upload.content_file {
+        return std::fs::read(dir.join(path)).map_err(|e| {
+            (
+                "upload.content_file".to_owned(),
+                format!("cannot read {path:?} (relative to {}): {e}", dir.display()),
+            )
+        });
+    }
+    let PadByte(pad_byte) = upload.pad_byte.unwrap_or(PadByte(b'a'));
+    let mut bytes = vec![pad_byte; upload.pad];
+    bytes.extend_from_slice(upload.content.as_bytes());
+    Ok(bytes)
 }
 
 /// The requirement IDs the scenarios cover.

@@ -144,7 +144,7 @@ pub struct Upload {
     #[serde(default)]
     pub pad: usize,
     /// The padding byte, as a one-character string (default `a`).
-    pub pad_byte: Option<String>,
+    pub pad_byte: Option<PadByte>,
     /// Multipart part size (default 102400).
     pub part_size: Option<usize>,
     /// Content-Type sent with the upload.
@@ -188,7 +188,7 @@ pub struct Callback {
     /// URLs: `capture:/path`, `captures:/path` (HTTPS, SNI name
     /// `cb.example.test`), `refused:/path` (a closed port), or a literal URL.
     #[serde(default)]
-    pub urls: Vec<String>,
+    pub urls: Vec<CallbackTarget>,
     /// Separator override for the joined list (default `;`); `trailing-semicolon` adds one.
     #[serde(default)]
     pub trailing_semicolon: bool,
@@ -292,7 +292,8 @@ pub struct ExpectedCallback {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// `valid` (default), `invalid` or `any`.
-    pub signature: Option<String>,
+    #[serde(default)]
+    pub signature: SignatureExpectation,
     /// SNI seen: a name, or `""` for none.
     pub sni: Option<String>,
     /// Headers whose value must be an RFC 1123 GMT date (`Date`).
@@ -314,4 +315,76 @@ pub struct ExpectedObject {
     pub crc64: Option<String>,
     /// Stored Content-Type.
     pub content_type: Option<String>,
+}
+
+/// Where a scenario's callback URL points: the capture server's HTTP or
+/// HTTPS listener, a closed port, or a literal URL written as is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum CallbackTarget {
+    /// `capture:/path`: the HTTP listener, under the scenario's prefix.
+    Capture(String),
+    /// `captures:/path`: the HTTPS listener by its test name, under the prefix.
+    CaptureTls(String),
+    /// `refused:/path`: a port where nothing listens.
+    Refused(String),
+    /// Any other text without `://`, or an `http://` / `https://` URL: sent as written.
+    Literal(String),
+}
+
+impl TryFrom<String> for CallbackTarget {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let kinds: [(&str, fn(String) -> CallbackTarget); 3] = [
+            ("capture:", CallbackTarget::Capture),
+            ("captures:", CallbackTarget::CaptureTls),
+            ("refused:", CallbackTarget::Refused),
+        ];
+        for (prefix, kind) in kinds {
+            if let Some(path) = text.strip_prefix(prefix) {
+                return if path.starts_with('/') {
+                    Ok(kind(path.to_owned()))
+                } else {
+                    Err(format!("{text:?}: the path after {prefix} must start with '/'"))
+                };
+            }
+        }
+        if text.starts_with("http://") || text.starts_with("https://") || !text.contains("://") {
+            Ok(CallbackTarget::Literal(text))
+        } else {
+            Err(format!(
+                "{text:?}: use capture:/path, captures:/path, refused:/path or a literal URL"
+            ))
+        }
+    }
+}
+
+/// What a caught callback's signature must be.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureExpectation {
+    /// It verifies (the default).
+    #[default]
+    Valid,
+    /// It does not verify.
+    Invalid,
+    /// Not judged.
+    Any,
+}
+
+/// One padding byte, written as a one-character ASCII string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PadByte(pub u8);
+
+impl TryFrom<String> for PadByte {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_bytes() {
+            [byte] if byte.is_ascii() => Ok(PadByte(*byte)),
+            _ => Err(format!("{text:?} must be one ASCII character")),
+        }
+    }
 }
