@@ -8,7 +8,7 @@ use clap::Args;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::signal::wait_for_signal;
-use super::EXIT_USAGE;
+use super::{usage, CliError};
 use cbspec_capture::{CaptureConfig, CaptureServer, CapturedRequest, DEFAULT_TLS_NAMES};
 use cbspec_protocol::signature::KeyUrlAllowlist;
 
@@ -51,7 +51,7 @@ pub(crate) struct CaptureArgs {
 }
 
 /// Runs the capture server until Ctrl-C or SIGTERM.
-pub(crate) fn run(args: &CaptureArgs) -> u8 {
+pub(crate) fn run(args: &CaptureArgs) -> Result<u8, CliError> {
     let config = CaptureConfig {
         http_listen: args.listen,
         https_listen: args.https_listen,
@@ -69,15 +69,12 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
             }),
         ..CaptureConfig::default()
     };
-    let Some(runtime) = super::new_runtime() else {
-        return EXIT_USAGE;
-    };
+    let runtime = super::new_runtime()?;
     runtime.block_on(async {
         let handle = match CaptureServer::start(config.clone()).await {
             Ok(handle) => handle,
             Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
+                return Err(usage(e));
             }
         };
         // Subscribed before the addresses are printed: a client that reacts
@@ -106,9 +103,11 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
             match &args.ca_out {
                 Some(path) => {
                     if let Err(e) = std::fs::write(path, handle.ca_pem()) {
-                        eprintln!("error: cannot write --ca-out {}: {e}", path.display());
                         handle.shutdown().await;
-                        return EXIT_USAGE;
+                        return Err(usage(format!(
+                            "cannot write --ca-out {}: {e}",
+                            path.display()
+                        )));
                     }
                     println!("certificate: {} (trust it as a CA)", path.display());
                 }
@@ -137,7 +136,7 @@ pub(crate) fn run(args: &CaptureArgs) -> u8 {
         }
         eprintln!("shutting down: finishing requests in flight");
         handle.shutdown().await;
-        0
+        Ok(0)
     })
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::signal::wait_for_signal;
-use super::EXIT_USAGE;
+use super::{usage, CliError};
 use cbspec_emulator::{
     parse_duration, CallbackSettings, Emulator, EmulatorConfig, DEV_SIGNING_KEY_PEM,
 };
@@ -57,7 +57,7 @@ pub(crate) struct EmulatorArgs {
 }
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
-pub(crate) fn run(args: &EmulatorArgs) -> u8 {
+pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
     let credentials = match (
         &args.credentials.access_key_id,
         &args.credentials.access_key_secret,
@@ -68,8 +68,9 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
             hex::encode(rand::random::<[u8; 15]>()),
         ),
         _ => {
-            eprintln!("error: give both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags), or neither");
-            return EXIT_USAGE;
+            return Err(usage(
+                "give both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags), or neither",
+            ));
         }
     };
     let signing_key_pem = match &args.signing_key {
@@ -77,8 +78,10 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         Some(path) => match std::fs::read_to_string(path) {
             Ok(pem) => pem,
             Err(e) => {
-                eprintln!("error: cannot read --signing-key {}: {e}", path.display());
-                return EXIT_USAGE;
+                return Err(usage(format!(
+                    "cannot read --signing-key {}: {e}",
+                    path.display()
+                )));
             }
         },
     };
@@ -87,8 +90,10 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         match std::fs::read(path) {
             Ok(pem) => extra_ca_pem.push(pem),
             Err(e) => {
-                eprintln!("error: cannot read --callback-ca {}: {e}", path.display());
-                return EXIT_USAGE;
+                return Err(usage(format!(
+                    "cannot read --callback-ca {}: {e}",
+                    path.display()
+                )));
             }
         }
     }
@@ -109,15 +114,12 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         buckets: args.buckets.clone(),
         ..EmulatorConfig::default()
     };
-    let Some(runtime) = super::new_runtime() else {
-        return EXIT_USAGE;
-    };
+    let runtime = super::new_runtime()?;
     runtime.block_on(async {
         let handle = match Emulator::start(config).await {
             Ok(handle) => handle,
             Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_USAGE;
+                return Err(usage(e));
             }
         };
         println!("endpoint:          {}", handle.endpoint());
@@ -132,6 +134,6 @@ pub(crate) fn run(args: &EmulatorArgs) -> u8 {
         wait_for_signal().await;
         eprintln!("shutting down: finishing requests in flight");
         handle.shutdown().await;
-        0
+        Ok(0)
     })
 }

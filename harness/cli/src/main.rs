@@ -57,14 +57,48 @@ struct CredentialArgs {
 /// Exit code for a usage or setup error (also what clap uses).
 const EXIT_USAGE: u8 = 2;
 
-/// Says what was wrong with a command's input or setup and gives the exit code for it.
-fn usage(message: &str) -> u8 {
-    eprintln!("error: {message}");
-    EXIT_USAGE
+/// Why a command could not do its job: bad input, a missing file, a server
+/// or adapter that would not start. `main` prints each one as `error: ...`
+/// and exits with [`EXIT_USAGE`]; a command's own verdicts (pass, fail,
+/// signature invalid) are its `Ok` exit code.
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    /// Input the command cannot use, with what to do instead.
+    #[error("{0}")]
+    Usage(String),
+    /// The requirement file.
+    #[error("{0} (run from the repository root, or pass --spec)")]
+    Spec(#[from] cbspec_suite::scenario::SpecError),
+    /// The scenario files (every problem, one per line).
+    #[error("the scenario files have errors:\n{0}")]
+    Scenarios(#[from] cbspec_suite::scenario::LoadErrors),
+    /// The driver registry.
+    #[error(transparent)]
+    Registry(#[from] cbspec_suite::runner::driver::external::RegistryError),
+    /// An SDK adapter that would not start.
+    #[error(transparent)]
+    Adapter(#[from] cbspec_suite::runner::driver::external::AdapterError),
+    /// A value given inline or as `@file`.
+    #[error(transparent)]
+    Input(#[from] input::InputError),
+    /// An expectation file.
+    #[error(transparent)]
+    Expectations(#[from] cbspec_suite::runner::ExpectationsError),
+    /// A run that could not be set up.
+    #[error(transparent)]
+    Run(#[from] cbspec_suite::runner::RunError),
+    /// The async runtime.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A usage error with this message.
+fn usage(message: impl std::fmt::Display) -> CliError {
+    CliError::Usage(message.to_string())
 }
 
 /// Reads the requirements and the scenario suite, as `run` and `matrix` need
-/// them; on failure, says why and gives the exit code.
+/// them.
 fn load_suite(
     spec: &std::path::Path,
     scenarios: &std::path::Path,
@@ -73,42 +107,39 @@ fn load_suite(
         std::collections::HashMap<String, cbspec_suite::scenario::Requirement>,
         Vec<cbspec_suite::scenario::LoadedScenario>,
     ),
-    u8,
+    CliError,
 > {
-    let requirements = cbspec_suite::scenario::read_requirements(spec).map_err(|e| {
-        usage(&format!(
-            "{e} (run from the repository root, or pass --spec)"
-        ))
-    })?;
-    let loaded = cbspec_suite::scenario::load_dir(scenarios, &requirements).map_err(|errors| {
-        eprintln!("{errors}");
-        usage("the scenario files have errors (listed above)")
-    })?;
+    let requirements = cbspec_suite::scenario::read_requirements(spec)?;
+    let loaded = cbspec_suite::scenario::load_dir(scenarios, &requirements)?;
     Ok((requirements, loaded))
 }
 
-/// The async runtime the network commands run on; `None` (after saying why)
-/// when the process cannot start one.
-fn new_runtime() -> Option<tokio::runtime::Runtime> {
-    match tokio::runtime::Runtime::new() {
-        Ok(runtime) => Some(runtime),
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            None
-        }
-    }
+/// The async runtime the network commands run on.
+fn new_runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Runtime::new().map_err(CliError::Runtime)
 }
 
-/// Parses the process arguments and runs the subcommand.
-fn main() -> ExitCode {
+/// Parses the arguments and runs the subcommand: its exit code, or the
+/// error that stopped it.
+fn try_main() -> Result<u8, CliError> {
     let cli = Cli::parse();
-    let code = match cli.command {
+    match cli.command {
         Command::Render(args) => render::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Emulator(args) => emulator::run(&args),
         Command::Capture(args) => capture::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Matrix(args) => matrix::run(&args),
-    };
-    ExitCode::from(code)
+    }
+}
+
+/// The one place errors become a message and an exit code.
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::{usage, EXIT_USAGE};
+use super::{usage, CliError};
 use cbspec_suite::report::matrix::{self, DriverRun, Missing};
 use cbspec_suite::runner::driver::external::{load_registry, AdapterPool};
 use cbspec_suite::runner::{
@@ -48,15 +48,9 @@ pub(crate) struct MatrixArgs {
 }
 
 /// Runs `cbspec matrix`.
-pub(crate) fn run(args: &MatrixArgs) -> u8 {
-    let (requirements, scenarios) = match super::load_suite(&args.spec, &args.scenarios) {
-        Ok(suite) => suite,
-        Err(code) => return code,
-    };
-    let registry = match load_registry(&args.drivers_file) {
-        Ok(r) => r,
-        Err(e) => return usage(&e),
-    };
+pub(crate) fn run(args: &MatrixArgs) -> Result<u8, CliError> {
+    let (requirements, scenarios) = super::load_suite(&args.spec, &args.scenarios)?;
+    let registry = load_registry(&args.drivers_file)?;
     let names: Vec<String> = if args.drivers.is_empty() {
         std::iter::once("native".to_owned())
             .chain(registry.drivers().iter().map(|d| d.name.clone()))
@@ -64,19 +58,14 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
     } else {
         args.drivers.clone()
     };
-    let Some(runtime) = super::new_runtime() else {
-        return EXIT_USAGE;
-    };
+    let runtime = super::new_runtime()?;
     runtime.block_on(async {
         let mut runs = Vec::new();
         let mut missing = Vec::new();
         for name in &names {
             let expectations_path = args.expectations_dir.join(format!("{name}.toml"));
             let expectations = if expectations_path.is_file() {
-                match Expectations::load(&expectations_path) {
-                    Ok(e) => e,
-                    Err(e) => return usage(&e),
-                }
+                Expectations::load(&expectations_path)?
             } else {
                 Expectations::default()
             };
@@ -86,10 +75,7 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
                     format!("cbspec {}", env!("CARGO_PKG_VERSION")),
                 )
             } else {
-                let spec = match registry.find(name) {
-                    Ok(spec) => spec,
-                    Err(e) => return usage(&e),
-                };
+                let spec = registry.find(name)?;
                 match AdapterPool::start(spec.clone(), Path::new("."), args.jobs.clamp(1, 4)).await
                 {
                     Ok(pool) => {
@@ -98,12 +84,12 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
                             format!("{} {} ({})", hello.sdk, hello.sdk_version, hello.runtime);
                         (DriverChoice::Sdk(pool), sdk)
                     }
-                    Err(e) if args.require_all => return usage(&e),
+                    Err(e) if args.require_all => return Err(e.into()),
                     Err(e) => {
                         eprintln!("skipping driver {name}: {e}");
                         missing.push(Missing {
                             name: name.clone(),
-                            why: e,
+                            why: e.to_string(),
                         });
                         continue;
                     }
@@ -116,10 +102,7 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
             };
             let config =
                 SessionConfig::embedded(choice, requirements.clone(), expectations.clone());
-            let session = match Session::start(config).await {
-                Ok(session) => session,
-                Err(e) => return usage(&e.to_string()),
-            };
+            let session = Session::start(config).await?;
             let results = session
                 .run(&scenarios, &options, Arc::new(|_: &ScenarioResult| {}))
                 .await;
@@ -138,11 +121,11 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
         let text = matrix::render(&scenarios, &runs, &missing, &date, &command);
         if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Err(e) = std::fs::create_dir_all(dir) {
-                return usage(&format!("cannot create {}: {e}", dir.display()));
+                return Err(usage(format!("cannot create {}: {e}", dir.display())));
             }
         }
         if let Err(e) = std::fs::write(&args.out, &text) {
-            return usage(&format!("cannot write {}: {e}", args.out.display()));
+            return Err(usage(format!("cannot write {}: {e}", args.out.display())));
         }
         let mut failed = false;
         for run in &runs {
@@ -182,6 +165,6 @@ pub(crate) fn run(args: &MatrixArgs) -> u8 {
             failed |= !bad.is_empty() || !stale.is_empty();
         }
         eprintln!("wrote {}", args.out.display());
-        u8::from(failed)
+        Ok(u8::from(failed))
     })
 }

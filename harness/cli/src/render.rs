@@ -5,7 +5,7 @@ use std::io::Write;
 use clap::Args;
 
 use super::input::{read_param, ParamText};
-use super::EXIT_USAGE;
+use super::{usage, CliError};
 use cbspec_protocol::callback_url::AddressPolicy;
 use cbspec_protocol::config::{CallbackConfig, DecodeOptions, ValidatedCallback};
 use cbspec_protocol::custom_vars::CustomVariables;
@@ -33,8 +33,12 @@ pub(crate) struct RenderArgs {
     production_rules: bool,
 }
 
+/// Exit code when OSS would reject the callback (the same as a usage error:
+/// the input cannot be used as it is).
+const EXIT_REJECTED: u8 = 2;
+
 /// Runs `render`; the body goes to stdout byte for byte, everything else to stderr.
-pub(crate) fn run(args: &RenderArgs) -> u8 {
+pub(crate) fn run(args: &RenderArgs) -> Result<u8, CliError> {
     match render(args) {
         Ok((body, content_type, callback)) => {
             eprintln!("Content-Type: {content_type}");
@@ -46,10 +50,9 @@ pub(crate) fn run(args: &RenderArgs) -> u8 {
                 .write_all(body.as_bytes())
                 .and_then(|()| stdout.flush())
             {
-                eprintln!("error: cannot write the body: {e}");
-                return EXIT_USAGE;
+                return Err(usage(format!("cannot write the body: {e}")));
             }
-            0
+            Ok(0)
         }
         Err(RenderError::Rejected(rejection)) => {
             eprintln!(
@@ -61,12 +64,9 @@ pub(crate) fn run(args: &RenderArgs) -> u8 {
             eprintln!("  EC: {}", rejection.ec());
             eprintln!("  ArgumentName: {}", rejection.argument_name());
             eprintln!("  why: {}", rejection.detail());
-            EXIT_USAGE
+            Ok(EXIT_REJECTED)
         }
-        Err(RenderError::Usage(message)) => {
-            eprintln!("error: {message}");
-            EXIT_USAGE
-        }
+        Err(RenderError::Usage(message)) => Err(usage(message)),
     }
 }
 
@@ -83,15 +83,16 @@ fn render(args: &RenderArgs) -> Result<(String, &'static str, ValidatedCallback)
             AddressPolicy::AllowPrivate
         },
     };
-    let callback = match read_param(&args.callback).map_err(RenderError::Usage)? {
-        ParamText::Json(json) => CallbackConfig::decode_json(&json, options),
-        ParamText::Base64(b64) => CallbackConfig::decode_base64(&b64, options),
-    }
-    .map_err(RenderError::Rejected)?;
+    let callback =
+        match read_param(&args.callback).map_err(|e| RenderError::Usage(e.to_string()))? {
+            ParamText::Json(json) => CallbackConfig::decode_json(&json, options),
+            ParamText::Base64(b64) => CallbackConfig::decode_base64(&b64, options),
+        }
+        .map_err(RenderError::Rejected)?;
 
     let vars = match &args.callback_var {
         None => CustomVariables::default(),
-        Some(value) => match read_param(value).map_err(RenderError::Usage)? {
+        Some(value) => match read_param(value).map_err(|e| RenderError::Usage(e.to_string()))? {
             ParamText::Json(json) => CustomVariables::from_json(&json),
             ParamText::Base64(b64) => CustomVariables::from_base64(&b64),
         }

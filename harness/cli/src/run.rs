@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
-use super::{usage, EXIT_USAGE};
+use super::{usage, CliError};
 use cbspec_protocol::auth::Credentials;
 use cbspec_suite::report;
 use cbspec_suite::runner::driver::external::{load_registry, AdapterPool, DriverSpec};
@@ -101,16 +101,13 @@ pub(crate) struct RunArgs {
 }
 
 /// Runs `cbspec run`.
-pub(crate) fn run(args: &RunArgs) -> u8 {
-    let (requirements, scenarios) = match super::load_suite(&args.spec, &args.scenarios) {
-        Ok(suite) => suite,
-        Err(code) => return code,
-    };
+pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
+    let (requirements, scenarios) = super::load_suite(&args.spec, &args.scenarios)?;
     let mut globs = Vec::new();
     for text in &args.ids {
         match glob::Pattern::new(text) {
             Ok(p) => globs.push(p),
-            Err(e) => return usage(&format!("scenario glob {text:?}: {e}")),
+            Err(e) => return Err(usage(format!("scenario glob {text:?}: {e}"))),
         }
     }
     let selection = Selection {
@@ -124,68 +121,49 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         for s in &selected {
             println!("{}", s.scenario.id);
         }
-        return 0;
+        return Ok(0);
     }
     if selected.is_empty() {
-        return usage("no scenario matches the selection");
+        return Err(usage("no scenario matches the selection"));
     }
     let default_expectations = PathBuf::from(format!("drivers/expectations/{}.toml", args.driver));
     let expectations_path = args.expectations.clone().or_else(|| {
         (args.driver != "native" && default_expectations.is_file()).then_some(default_expectations)
     });
     let expectations = match &expectations_path {
-        Some(path) => match Expectations::load(path) {
-            Ok(e) => e,
-            Err(e) => return usage(&e),
-        },
+        Some(path) => Expectations::load(path)?,
         None => Expectations::default(),
     };
-    let driver_spec = match driver_spec(args) {
-        Ok(spec) => spec,
-        Err(e) => return usage(&e),
-    };
-    let Some(runtime) = super::new_runtime() else {
-        return EXIT_USAGE;
-    };
+    let driver_spec = driver_spec(args)?;
+    let runtime = super::new_runtime()?;
     runtime.block_on(async move {
         let started = Instant::now();
         let driver = match driver_spec {
             None => DriverChoice::Native,
             Some(spec) => {
-                match AdapterPool::start(spec, std::path::Path::new("."), args.jobs.clamp(1, 4))
-                    .await
-                {
-                    Ok(pool) => {
-                        let hello = pool.hello();
-                        eprintln!(
-                            "driver {}: {} {} ({})",
-                            pool.name(),
-                            hello.sdk,
-                            hello.sdk_version,
-                            hello.runtime
-                        );
-                        DriverChoice::Sdk(pool)
-                    }
-                    Err(e) => return usage(&e),
-                }
+                let pool =
+                    AdapterPool::start(spec, std::path::Path::new("."), args.jobs.clamp(1, 4))
+                        .await?;
+                let hello = pool.hello();
+                eprintln!(
+                    "driver {}: {} {} ({})",
+                    pool.name(),
+                    hello.sdk,
+                    hello.sdk_version,
+                    hello.runtime
+                );
+                DriverChoice::Sdk(pool)
             }
         };
-        let target = match target_choice(args) {
-            Ok(target) => target,
-            Err(e) => return usage(&e),
-        };
-        let session = match Session::start(SessionConfig {
+        let target = target_choice(args)?;
+        let session = Session::start(SessionConfig {
             target,
             driver,
             capture_listen: args.capture_listen,
             requirements: requirements.clone(),
             expectations,
         })
-        .await
-        {
-            Ok(session) => session,
-            Err(e) => return usage(&e.to_string()),
-        };
+        .await?;
         let total = selected.len();
         let done = Arc::new(Mutex::new(0usize));
         let show_progress =
@@ -231,21 +209,23 @@ pub(crate) fn run(args: &RunArgs) -> u8 {
         }
         if let Some(path) = &args.junit {
             if let Err(e) = std::fs::write(path, report::junit::render(&results, args.strict)) {
-                return usage(&format!("cannot write {}: {e}", path.display()));
+                return Err(usage(format!("cannot write {}: {e}", path.display())));
             }
         }
         if let Some(path) = &args.report {
             let title = format!("cbspec run: {} scenarios", results.len());
             if let Err(e) = std::fs::write(path, report::html::render(&results, &title)) {
-                return usage(&format!("cannot write {}: {e}", path.display()));
+                return Err(usage(format!("cannot write {}: {e}", path.display())));
             }
         }
-        u8::from(results.iter().any(|r| r.verdict.is_failure(args.strict)))
+        Ok(u8::from(
+            results.iter().any(|r| r.verdict.is_failure(args.strict)),
+        ))
     })
 }
 
 /// The embedded emulator, or the endpoint named on the command line.
-fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
+fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
     let Some(endpoint) = &args.endpoint else {
         return Ok(TargetChoice::Embedded);
     };
@@ -253,7 +233,9 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
         &args.credentials.access_key_id,
         &args.credentials.access_key_secret,
     ) else {
-        return Err("--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET".into());
+        return Err(usage(
+            "--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags)",
+        ));
     };
     Ok(TargetChoice::Remote(RemoteEndpoint {
         endpoint: endpoint.clone(),
@@ -265,11 +247,11 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, String> {
 }
 
 /// The adapter to start, or `None` for the native client.
-fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, String> {
+fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, CliError> {
     if let Some(command) = &args.driver_command {
         let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
         if words.is_empty() {
-            return Err("--driver-command is empty".into());
+            return Err(usage("--driver-command is empty"));
         }
         return Ok(Some(DriverSpec {
             name: args.driver.clone(),
@@ -285,5 +267,5 @@ fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, String> {
         .find(&args.driver)
         .cloned()
         .map(Some)
-        .map_err(|e| format!("{e}; or give --driver-command"))
+        .map_err(|e| usage(format!("{e}; or give --driver-command")))
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::input::{read_bytes, read_text};
-use super::usage;
+use super::{usage, CliError};
 use cbspec_protocol::signature::{
     decode_key_url, CallbackPublicKey, KeyUrlAllowlist, OFFICIAL_KEY_URL_PREFIXES,
 };
@@ -44,11 +44,8 @@ pub(crate) struct VerifyArgs {
 const EXIT_INVALID: u8 = 1;
 
 /// Runs `verify`: 0 verifies, 1 does not (with the reason), 2 usage error.
-pub(crate) fn run(args: &VerifyArgs) -> u8 {
-    let body = match read_bytes(&args.body) {
-        Ok(body) => body,
-        Err(e) => return usage(&e),
-    };
+pub(crate) fn run(args: &VerifyArgs) -> Result<u8, CliError> {
+    let body = read_bytes(&args.body)?;
 
     let allowlist = args
         .allow_key_url_prefixes
@@ -63,10 +60,10 @@ pub(crate) fn run(args: &VerifyArgs) -> u8 {
         Some(header) => {
             let url = match decode_key_url(header) {
                 Ok(url) => url,
-                Err(e) => return invalid(&e.to_string()),
+                Err(e) => return Ok(invalid(&e.to_string())),
             };
             if let Err(e) = allowlist.check(&url) {
-                return invalid(&e.to_string());
+                return Ok(invalid(&e.to_string()));
             }
             Some(url)
         }
@@ -75,33 +72,30 @@ pub(crate) fn run(args: &VerifyArgs) -> u8 {
     let (key, key_name) = match (&args.key, &key_url) {
         (Some(k), _) if k == "oss" => (CallbackPublicKey::official(), "the bundled OSS key".to_owned()),
         (Some(k), _) if k.starts_with('@') => {
-            let pem = match read_text(k) {
-                Ok(pem) => pem,
-                Err(e) => return usage(&e),
-            };
+            let pem = read_text(k)?;
             match CallbackPublicKey::from_pem(&pem) {
                 Ok(key) => (key, k[1..].to_owned()),
-                Err(e) => return usage(&format!("{}: {e}", &k[1..])),
+                Err(e) => return Err(usage(format!("{}: {e}", &k[1..]))),
             }
         }
-        (Some(k), _) => return usage(&format!("--key {k:?}: use `oss` or @file.pem")),
+        (Some(k), _) => return Err(usage(format!("--key {k:?}: use `oss` or @file.pem"))),
         (None, Some(url)) if is_official_key_url(url) => {
             (CallbackPublicKey::official(), format!("the bundled OSS key for {url}"))
         }
         (None, Some(url)) => {
-            return usage(&format!(
+            return Err(usage(format!(
                 "the key URL {url} is allowed, but cbspec verifies offline and bundles only the official key; download it and pass --key @file.pem"
-            ))
+            )))
         }
-        (None, None) => return usage("give --key oss, --key @file.pem, or --pub-key-url"),
+        (None, None) => return Err(usage("give --key oss, --key @file.pem, or --pub-key-url")),
     };
 
     match key.verify(&args.target, &body, &args.authorization) {
         Ok(()) => {
             println!("OK: the signature verifies with {key_name}");
-            0
+            Ok(0)
         }
-        Err(e) => invalid(&e.to_string()),
+        Err(e) => Ok(invalid(&e.to_string())),
     }
 }
 

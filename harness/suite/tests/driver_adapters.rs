@@ -5,7 +5,7 @@
 
 use crate::support::root;
 
-use cbspec_suite::runner::driver::external::{AdapterPool, DriverSpec};
+use cbspec_suite::runner::driver::external::{AdapterError, AdapterPool, DriverSpec};
 use cbspec_suite::runner::{
     DriverChoice, Expectations, RunOptions, ScenarioResult, Session, SessionConfig, Verdict,
 };
@@ -26,7 +26,7 @@ fn fake(mode: &str) -> DriverSpec {
 async fn start_error(mode: &str) -> String {
     match AdapterPool::start(fake(mode), &root(), 1).await {
         Ok(_) => panic!("the {mode} adapter must not start"),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     }
 }
 
@@ -54,7 +54,8 @@ async fn broken_adapters_are_refused_with_the_reason() {
         Ok(_) => panic!("a missing program must not start"),
         Err(e) => e,
     };
-    assert!(missing.contains("drivers/setup"), "{missing}");
+    assert!(matches!(missing, AdapterError::Spawn { .. }), "{missing:?}");
+    assert!(missing.to_string().contains("drivers/setup"), "{missing}");
 }
 
 /// Runs the `put-basic` scenarios (hand-written, with callbacks) through a fake adapter.

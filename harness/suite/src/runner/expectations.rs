@@ -30,6 +30,48 @@ struct Entry {
     reason: String,
 }
 
+/// Why an expectation file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ExpectationsError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML of the expected shape.
+    #[error("{0}")]
+    Syntax(String),
+    /// An entry gives no reason.
+    #[error("{kind} entry {name:?} has an empty reason; {hint}")]
+    NoReason {
+        /// `xfail` or `deviation`.
+        kind: &'static str,
+        /// Its scenario id or requirement ID.
+        name: String,
+        /// What the reason should say.
+        hint: &'static str,
+    },
+    /// The same entry twice.
+    #[error("{kind} entry {name:?} is listed twice")]
+    Duplicate {
+        /// `xfail` or `deviation`.
+        kind: &'static str,
+        /// Its scenario id or requirement ID.
+        name: String,
+    },
+    /// Any of the above, in this file.
+    #[error("{}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The problem.
+        source: Box<ExpectationsError>,
+    },
+}
+
 /// Scenario id → why it is expected to fail, and requirement ID → why the
 /// driver is known to deviate from it.
 #[derive(Debug, Clone, Default)]
@@ -41,43 +83,54 @@ pub struct Expectations {
 impl Expectations {
     /// Reads a TOML file of `[[xfail]] id = "..." reason = "..."` and
     /// `[[deviation]] requirement = "..." reason = "..."` entries.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, ExpectationsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ExpectationsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| ExpectationsError::InFile {
+            path: path.to_owned(),
+            source: Box::new(e),
+        })
     }
 
     /// Parses the file text; every entry needs a non-empty reason.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<Self, ExpectationsError> {
+        let file: File =
+            toml::from_str(text).map_err(|e| ExpectationsError::Syntax(e.to_string()))?;
         let mut reasons = HashMap::new();
         for entry in file.xfail {
             if entry.reason.trim().is_empty() {
-                return Err(format!(
-                    "xfail entry {:?} has an empty reason; say why it is expected to fail",
-                    entry.id
-                ));
+                return Err(ExpectationsError::NoReason {
+                    kind: "xfail",
+                    name: entry.id,
+                    hint: "say why it is expected to fail",
+                });
             }
             if reasons.insert(entry.id.clone(), entry.reason).is_some() {
-                return Err(format!("xfail entry {:?} is listed twice", entry.id));
+                return Err(ExpectationsError::Duplicate {
+                    kind: "xfail",
+                    name: entry.id,
+                });
             }
         }
         let mut deviations = HashMap::new();
         for entry in file.deviation {
             if entry.reason.trim().is_empty() {
-                return Err(format!(
-                    "deviation entry {:?} has an empty reason; say what the driver does instead",
-                    entry.requirement
-                ));
+                return Err(ExpectationsError::NoReason {
+                    kind: "deviation",
+                    name: entry.requirement,
+                    hint: "say what the driver does instead",
+                });
             }
             if deviations
                 .insert(entry.requirement.clone(), entry.reason)
                 .is_some()
             {
-                return Err(format!(
-                    "deviation entry {:?} is listed twice",
-                    entry.requirement
-                ));
+                return Err(ExpectationsError::Duplicate {
+                    kind: "deviation",
+                    name: entry.requirement,
+                });
             }
         }
         Ok(Self {

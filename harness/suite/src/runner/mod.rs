@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use driver::{Driver, DriverOutcome, NativeDriver, UploadPlan};
 pub use execute::{Capture, Endpoints, KeyLocks, WireLog};
-pub use expectations::Expectations;
+pub use expectations::{Expectations, ExpectationsError};
 use observation::{Mismatch, Tokens};
 
 use crate::scenario::{LoadedScenario, Need};

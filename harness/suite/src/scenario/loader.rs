@@ -286,7 +286,11 @@ fn check_scenario(scenario: &Scenario, known: &HashMap<String, Requirement>) -> 
             "name at least one requirement ID from spec/requirements.md".into(),
         );
     }
-    for id in scenario.requirements.iter().filter(|id| !known.contains_key(*id)) {
+    for id in scenario
+        .requirements
+        .iter()
+        .filter(|id| !known.contains_key(*id))
+    {
         problem(
             "requirements",
             format!("{id} is not in spec/requirements.md"),

@@ -336,7 +336,8 @@ impl TryFrom<String> for CallbackTarget {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, String> {
-        let kinds: [(&str, fn(String) -> CallbackTarget); 3] = [
+        type Kind = fn(String) -> CallbackTarget;
+        let kinds: [(&str, Kind); 3] = [
             ("capture:", CallbackTarget::Capture),
             ("captures:", CallbackTarget::CaptureTls),
             ("refused:", CallbackTarget::Refused),
@@ -346,7 +347,9 @@ impl TryFrom<String> for CallbackTarget {
                 return if path.starts_with('/') {
                     Ok(kind(path.to_owned()))
                 } else {
-                    Err(format!("{text:?}: the path after {prefix} must start with '/'"))
+                    Err(format!(
+                        "{text:?}: the path after {prefix} must start with '/'"
+                    ))
                 };
             }
         }

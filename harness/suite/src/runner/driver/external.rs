@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::protocol::{
-    parse_hello, parse_result, AdapterResult, CallbackMessage, Hello, UploadMessage,
+    parse_hello, parse_result, AdapterResult, CallbackMessage, Hello, ProtocolError, UploadMessage,
 };
 use super::{Driver, DriverOutcome, UploadPlan};
 use crate::scenario::Operation;
@@ -64,41 +64,167 @@ impl Registry {
     }
 
     /// The adapter called `name`, or an error listing the known ones.
-    pub fn find(&self, name: &str) -> Result<&DriverSpec, String> {
+    pub fn find(&self, name: &str) -> Result<&DriverSpec, RegistryError> {
         self.drivers.iter().find(|d| d.name == name).ok_or_else(|| {
             let known: Vec<String> = self
                 .drivers
                 .iter()
                 .map(|d| format!("{} ({})", d.name, d.description))
                 .collect();
-            format!(
-                "unknown driver {name:?}; besides native, {} lists: {}",
-                self.path.display(),
-                known.join(", ")
-            )
+            RegistryError::Unknown {
+                name: name.to_owned(),
+                path: self.path.clone(),
+                known: known.join(", "),
+            }
         })
     }
 }
 
 /// Reads the adapter registry.
-pub fn load_registry(path: &Path) -> Result<Registry, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the driver registry {}: {e}", path.display()))?;
-    let file: RegistryFile =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    for spec in &file.driver {
-        if spec.command.is_empty() {
-            return Err(format!(
-                "{}: driver {:?} has an empty command",
-                path.display(),
-                spec.name
-            ));
-        }
+pub fn load_registry(path: &Path) -> Result<Registry, RegistryError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RegistryError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let file: RegistryFile = toml::from_str(&text).map_err(|e| RegistryError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    if let Some(spec) = file.driver.iter().find(|spec| spec.command.is_empty()) {
+        return Err(RegistryError::EmptyCommand {
+            path: path.to_owned(),
+            name: spec.name.clone(),
+        });
     }
     Ok(Registry {
         path: path.to_owned(),
         drivers: file.driver,
     })
+}
+
+/// Why the adapter registry could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The file could not be read.
+    #[error("cannot read the driver registry {}: {source}", path.display())]
+    Read {
+        /// The registry file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid registry.
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The registry file.
+        path: PathBuf,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A driver has no command to start.
+    #[error("{}: driver {name:?} has an empty command", path.display())]
+    EmptyCommand {
+        /// The registry file.
+        path: PathBuf,
+        /// The driver.
+        name: String,
+    },
+    /// No driver has that name.
+    #[error("unknown driver {name:?}; besides native, {} lists: {known}", path.display())]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The registry file.
+        path: PathBuf,
+        /// The drivers it lists, with their descriptions.
+        known: String,
+    },
+}
+
+/// Why an adapter process could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    /// The program could not be run.
+    #[error("driver {driver}: cannot start {}: {source}; install the adapters with `drivers/setup` (see drivers/README.md)", program.display())]
+    Spawn {
+        /// The driver.
+        driver: String,
+        /// The program as resolved.
+        program: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Its standard streams could not be opened.
+    #[error("driver {driver}: its pipes could not be opened")]
+    Pipes {
+        /// The driver.
+        driver: String,
+    },
+    /// It exited without a hello line.
+    #[error("driver {driver}: the adapter exited before saying hello{stderr}")]
+    ExitedBeforeHello {
+        /// The driver.
+        driver: String,
+        /// The tail of its standard error, introduced by a header line.
+        stderr: String,
+    },
+    /// Reading its hello failed.
+    #[error("driver {driver}: reading its hello: {source}")]
+    ReadHello {
+        /// The driver.
+        driver: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It said nothing in time.
+    #[error("driver {driver}: no hello within {timeout:?}{stderr}")]
+    NoHello {
+        /// The driver.
+        driver: String,
+        /// How long it was given.
+        timeout: Duration,
+        /// The tail of its standard error.
+        stderr: String,
+    },
+    /// Its hello line is wrong.
+    #[error("driver {driver}: {source}")]
+    BadHello {
+        /// The driver.
+        driver: String,
+        /// What it got wrong.
+        source: ProtocolError,
+    },
+    /// The scratch directory for content files could not be made.
+    #[error("cannot create {}: {source}", path.display())]
+    Scratch {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// What went wrong in one request/answer exchange with a running adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    /// The request could not be encoded.
+    #[error("cannot encode the request: {0}")]
+    Encode(serde_json::Error),
+    /// The adapter closed its input.
+    #[error("the adapter stopped reading requests: {0}")]
+    Write(std::io::Error),
+    /// The adapter exited.
+    #[error("the adapter exited without answering")]
+    Exited,
+    /// Reading its answer failed.
+    #[error("reading the adapter's answer: {0}")]
+    Read(std::io::Error),
+    /// No answer in time.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The answer line is wrong.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
 }
 
 /// One running adapter process.
@@ -135,15 +261,21 @@ pub struct AdapterPool {
 impl AdapterPool {
     /// Starts one adapter (to check it runs and read its hello) and allows
     /// up to `size` at once.
-    pub async fn start(spec: DriverSpec, root: &Path, size: usize) -> Result<Arc<Self>, String> {
+    pub async fn start(
+        spec: DriverSpec,
+        root: &Path,
+        size: usize,
+    ) -> Result<Arc<Self>, AdapterError> {
         let (adapter, hello) = spawn(&spec, root).await?;
         let scratch = std::env::temp_dir().join(format!(
             "cbspec-driver-{}-{}",
             spec.name,
             std::process::id()
         ));
-        std::fs::create_dir_all(&scratch)
-            .map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+        std::fs::create_dir_all(&scratch).map_err(|source| AdapterError::Scratch {
+            path: scratch.clone(),
+            source,
+        })?;
         Ok(Arc::new(Self {
             spec,
             root: root.to_owned(),
@@ -184,7 +316,7 @@ impl AdapterPool {
             Some(adapter) => adapter,
             None => match spawn(&self.spec, &self.root).await {
                 Ok((adapter, _)) => adapter,
-                Err(e) => return DriverOutcome::Failed(e),
+                Err(e) => return DriverOutcome::Failed(e.to_string()),
             },
         };
         let outcome = ask(&mut adapter, &message, id).await;
@@ -218,7 +350,8 @@ impl Drop for AdapterPool {
     }
 }
 
-async fn spawn(spec: &DriverSpec, root: &Path) -> Result<(Adapter, Hello), String> {
+async fn spawn(spec: &DriverSpec, root: &Path) -> Result<(Adapter, Hello), AdapterError> {
+    let driver = spec.name.clone();
     let program = &spec.command[0];
     // A relative program path is the repository's (drivers/.venv/bin/python);
     // a bare name is looked up on PATH (node).
@@ -235,20 +368,15 @@ async fn spawn(spec: &DriverSpec, root: &Path) -> Result<(Adapter, Hello), Strin
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| {
-            format!(
-                "driver {}: cannot start {}: {e}; install the adapters with `drivers/setup` (see drivers/README.md)",
-                spec.name,
-                program_path.display()
-            )
+        .map_err(|source| AdapterError::Spawn {
+            driver: driver.clone(),
+            program: program_path.clone(),
+            source,
         })?;
     let (Some(stdin), Some(stdout), Some(mut stderr_pipe)) =
         (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
-        return Err(format!(
-            "driver {}: its pipes could not be opened",
-            spec.name
-        ));
+        return Err(AdapterError::Pipes { driver });
     };
     let stderr = Arc::new(Mutex::new(String::new()));
     let sink = stderr.clone();
@@ -281,23 +409,22 @@ async fn spawn(spec: &DriverSpec, root: &Path) -> Result<(Adapter, Hello), Strin
         Ok(Ok(None)) => {
             // Give the stderr reader a moment to collect why it exited.
             tokio::time::sleep(Duration::from_millis(200)).await;
-            return Err(format!(
-                "driver {}: the adapter exited before saying hello{}",
-                spec.name,
-                adapter.stderr_tail()
-            ));
+            return Err(AdapterError::ExitedBeforeHello {
+                driver,
+                stderr: adapter.stderr_tail(),
+            });
         }
-        Ok(Err(e)) => return Err(format!("driver {}: reading its hello: {e}", spec.name)),
+        Ok(Err(source)) => return Err(AdapterError::ReadHello { driver, source }),
         Err(_) => {
             let _ = adapter.child.start_kill();
-            return Err(format!(
-                "driver {}: no hello within {HELLO_TIMEOUT:?}{}",
-                spec.name,
-                adapter.stderr_tail()
-            ));
+            return Err(AdapterError::NoHello {
+                driver,
+                timeout: HELLO_TIMEOUT,
+                stderr: adapter.stderr_tail(),
+            });
         }
     };
-    let hello = parse_hello(&line).map_err(|e| format!("driver {}: {e}", spec.name))?;
+    let hello = parse_hello(&line).map_err(|source| AdapterError::BadHello { driver, source })?;
     Ok((adapter, hello))
 }
 
@@ -305,21 +432,21 @@ async fn ask(
     adapter: &mut Adapter,
     message: &UploadMessage,
     id: u64,
-) -> Result<AdapterResult, String> {
-    let mut line = serde_json::to_string(message).map_err(|e| e.to_string())?;
+) -> Result<AdapterResult, ExchangeError> {
+    let mut line = serde_json::to_string(message).map_err(ExchangeError::Encode)?;
     line.push('\n');
     adapter
         .stdin
         .write_all(line.as_bytes())
         .await
-        .map_err(|e| format!("the adapter stopped reading requests: {e}"))?;
-    adapter.stdin.flush().await.map_err(|e| e.to_string())?;
+        .map_err(ExchangeError::Write)?;
+    adapter.stdin.flush().await.map_err(ExchangeError::Write)?;
     let budget = Duration::from_millis(message.timeout_ms) + ANSWER_GRACE;
     match tokio::time::timeout(budget, adapter.stdout.next_line()).await {
-        Ok(Ok(Some(line))) => parse_result(&line, id),
-        Ok(Ok(None)) => Err("the adapter exited without answering".into()),
-        Ok(Err(e)) => Err(format!("reading the adapter's answer: {e}")),
-        Err(_) => Err(format!("no answer within {budget:?}")),
+        Ok(Ok(Some(line))) => Ok(parse_result(&line, id)?),
+        Ok(Ok(None)) => Err(ExchangeError::Exited),
+        Ok(Err(e)) => Err(ExchangeError::Read(e)),
+        Err(_) => Err(ExchangeError::Timeout(budget)),
     }
 }
 

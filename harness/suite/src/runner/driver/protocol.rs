@@ -31,8 +31,18 @@ pub struct Hello {
     pub runtime: String,
 }
 
+/// What an adapter got wrong in a line it printed: the message says what
+/// was expected, and quotes (a shortened copy of) the line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProtocolError(pub String);
+
 /// Reads the hello line, refusing anything but protocol version 1.
-pub fn parse_hello(line: &str) -> Result<Hello, String> {
+pub fn parse_hello(line: &str) -> Result<Hello, ProtocolError> {
+    hello_of(line).map_err(ProtocolError)
+}
+
+fn hello_of(line: &str) -> Result<Hello, String> {
     let value: Value = serde_json::from_str(line)
         .map_err(|e| format!("the first line is not JSON ({e}): {}", shorten(line)))?;
     if value.get("type").and_then(Value::as_str) != Some("hello") {
@@ -151,7 +161,11 @@ struct ErrorFields {
 
 /// Reads a result line for request `id`. Any problem is an error that says
 /// what the adapter got wrong, so its author can fix it.
-pub fn parse_result(line: &str, id: u64) -> Result<AdapterResult, String> {
+pub fn parse_result(line: &str, id: u64) -> Result<AdapterResult, ProtocolError> {
+    result_of(line, id).map_err(ProtocolError)
+}
+
+fn result_of(line: &str, id: u64) -> Result<AdapterResult, String> {
     let value: Value = serde_json::from_str(line)
         .map_err(|e| format!("a result line is not JSON ({e}): {}", shorten(line)))?;
     let field = |name: &str| value.get(name).filter(|v| !v.is_null());
@@ -326,12 +340,14 @@ mod tests {
             r#"{"type":"hello","protocol":2,"driver":"x","sdk":"x","sdk_version":"1"}"#,
         )
         .unwrap_err();
-        assert!(err.contains("protocol 2"), "{err}");
+        assert!(err.0.contains("protocol 2"), "{err}");
         assert!(parse_hello("Traceback (most recent call last):")
             .unwrap_err()
+            .0
             .contains("not JSON"));
         assert!(parse_hello(r#"{"type":"result"}"#)
             .unwrap_err()
+            .0
             .contains("hello"));
     }
 
@@ -394,7 +410,7 @@ mod tests {
         ];
         for (line, expected) in cases {
             let err = parse_result(line, 1).unwrap_err();
-            assert!(err.contains(expected), "{line}: {err}");
+            assert!(err.0.contains(expected), "{line}: {err}");
         }
         assert_eq!(
             parse_result(
