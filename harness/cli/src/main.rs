@@ -87,6 +87,9 @@ enum CliError {
     /// A run that could not be set up.
     #[error(transparent)]
     Run(#[from] cbspec_suite::runner::RunError),
+    /// A report file or the console.
+    #[error(transparent)]
+    Report(#[from] cbspec_suite::report::ReportError),
     /// The async runtime.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

@@ -3,18 +3,19 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 
 use super::{usage, CliError};
 use cbspec_protocol::auth::Credentials;
-use cbspec_suite::report;
-use cbspec_suite::runner::driver::external::{load_registry, AdapterPool, DriverSpec};
+use cbspec_suite::report::{ConsoleFormat, Outputs};
+use cbspec_suite::runner::driver::external::{load_registry, DriverSpec};
+use cbspec_suite::runner::driver::protocol::Hello;
 use cbspec_suite::runner::select::{Partition, Selection};
 use cbspec_suite::runner::{
-    DriverChoice, Expectations, RemoteEndpoint, RunOptions, ScenarioResult, Session, SessionConfig,
+    execute_plan, DriverPlan, Expectations, RemoteEndpoint, RunOptions, RunPlan, ScenarioResult,
     TargetChoice,
 };
 
@@ -100,23 +101,11 @@ pub(crate) struct RunArgs {
     credentials: super::CredentialArgs,
 }
 
-/// Runs `cbspec run`.
+/// Runs `cbspec run`: turns the arguments into a plan, carries it out in
+/// one call, and writes the reports.
 pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     let (requirements, scenarios) = super::load_suite(&args.spec, &args.scenarios)?;
-    let mut globs = Vec::new();
-    for text in &args.ids {
-        match glob::Pattern::new(text) {
-            Ok(p) => globs.push(p),
-            Err(e) => return Err(usage(format!("scenario glob {text:?}: {e}"))),
-        }
-    }
-    let selection = Selection {
-        globs,
-        tags: args.tags.clone(),
-        requirements: args.requirements.clone(),
-        partition: args.partition,
-    };
-    let selected = selection.apply(scenarios);
+    let selected = selection(args)?.apply(scenarios);
     if args.list {
         for s in &selected {
             println!("{}", s.scenario.id);
@@ -126,101 +115,89 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     if selected.is_empty() {
         return Err(usage("no scenario matches the selection"));
     }
-    let default_expectations = PathBuf::from(format!("drivers/expectations/{}.toml", args.driver));
-    let expectations_path = args.expectations.clone().or_else(|| {
-        (args.driver != "native" && default_expectations.is_file()).then_some(default_expectations)
-    });
-    let expectations = match &expectations_path {
-        Some(path) => Expectations::load(path)?,
-        None => Expectations::default(),
+    let outputs = Outputs {
+        console: match args.format {
+            Format::Human => ConsoleFormat::Human,
+            Format::Json => ConsoleFormat::Json,
+        },
+        strict: args.strict,
+        junit: args.junit.clone(),
+        html: args.report.clone(),
     };
-    let driver_spec = driver_spec(args)?;
-    let runtime = super::new_runtime()?;
-    runtime.block_on(async move {
-        let started = Instant::now();
-        let driver = match driver_spec {
-            None => DriverChoice::Native,
-            Some(spec) => {
-                let pool =
-                    AdapterPool::start(spec, std::path::Path::new("."), args.jobs.clamp(1, 4))
-                        .await?;
-                let hello = pool.hello();
-                eprintln!(
-                    "driver {}: {} {} ({})",
-                    pool.name(),
-                    hello.sdk,
-                    hello.sdk_version,
-                    hello.runtime
-                );
-                DriverChoice::Sdk(pool)
-            }
-        };
-        let target = target_choice(args)?;
-        let session = Session::start(SessionConfig {
-            target,
-            driver,
-            capture_listen: args.capture_listen,
-            requirements: requirements.clone(),
-            expectations,
-        })
-        .await?;
-        let total = selected.len();
-        let done = Arc::new(Mutex::new(0usize));
-        let show_progress =
-            args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
-        let bar_for_progress = bar.clone();
-        let progress = Arc::new(move |result: &ScenarioResult| {
-            let mut n = done.lock().unwrap_or_else(|p| p.into_inner());
-            *n += 1;
-            if let Some(bar) = &bar_for_progress {
-                bar.set_position(*n as u64);
-                bar.set_message(result.id.clone());
-            }
-        });
-        let options = RunOptions {
+    let plan = RunPlan {
+        scenarios: selected,
+        requirements: requirements.clone(),
+        expectations: expectations(args)?,
+        driver: driver_plan(args)?,
+        target: target_choice(args)?,
+        capture_listen: args.capture_listen,
+        options: RunOptions {
             jobs: args.jobs,
             ..RunOptions::default()
-        };
-        let results = session.run(&selected, &options, progress).await;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
+        },
+    };
+    let total = plan.scenarios.len();
+    let show_progress =
+        args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
+    let progress_bar = bar.clone();
+    let progress = Arc::new(move |result: &ScenarioResult| {
+        if let Some(bar) = &progress_bar {
+            bar.inc(1);
+            bar.set_message(result.id.clone());
         }
-        session.shutdown().await;
-        let elapsed = started.elapsed();
+    });
+    let announce = |name: &str, hello: &Hello| {
+        eprintln!(
+            "driver {name}: {} {} ({})",
+            hello.sdk, hello.sdk_version, hello.runtime
+        );
+    };
+    let started = Instant::now();
+    let results = super::new_runtime()?.block_on(execute_plan(plan, announce, progress))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    outputs.write(&mut std::io::stdout().lock(), &results, &requirements)?;
+    if args.format == Format::Human {
+        eprintln!(
+            "ran {} scenarios in {:.2} s",
+            results.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(u8::from(
+        results.iter().any(|r| r.verdict.is_failure(args.strict)),
+    ))
+}
 
-        match args.format {
-            Format::Human => {
-                print!(
-                    "{}",
-                    report::console::render(&results, &requirements, args.strict)
-                );
-                eprintln!(
-                    "ran {} scenarios in {:.2} s",
-                    results.len(),
-                    elapsed.as_secs_f64()
-                );
-            }
-            Format::Json => {
-                for r in &results {
-                    println!("{}", report::json::line(r));
-                }
-            }
-        }
-        if let Some(path) = &args.junit {
-            if let Err(e) = std::fs::write(path, report::junit::render(&results, args.strict)) {
-                return Err(usage(format!("cannot write {}: {e}", path.display())));
-            }
-        }
-        if let Some(path) = &args.report {
-            let title = format!("cbspec run: {} scenarios", results.len());
-            if let Err(e) = std::fs::write(path, report::html::render(&results, &title)) {
-                return Err(usage(format!("cannot write {}: {e}", path.display())));
-            }
-        }
-        Ok(u8::from(
-            results.iter().any(|r| r.verdict.is_failure(args.strict)),
-        ))
+/// The scenarios the id globs, tags, requirements and partition select.
+fn selection(args: &RunArgs) -> Result<Selection, CliError> {
+    let globs = args
+        .ids
+        .iter()
+        .map(|text| {
+            glob::Pattern::new(text).map_err(|e| usage(format!("scenario glob {text:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Selection {
+        globs,
+        tags: args.tags.clone(),
+        requirements: args.requirements.clone(),
+        partition: args.partition,
+    })
+}
+
+/// `--expectations`, or the driver's own file under `drivers/expectations/`.
+fn expectations(args: &RunArgs) -> Result<Expectations, CliError> {
+    let default = PathBuf::from(format!("drivers/expectations/{}.toml", args.driver));
+    let path = args
+        .expectations
+        .clone()
+        .or_else(|| (args.driver != "native" && default.is_file()).then_some(default));
+    Ok(match path {
+        Some(path) => Expectations::load(&path)?,
+        None => Expectations::default(),
     })
 }
 
@@ -246,26 +223,32 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
     }))
 }
 
-/// The adapter to start, or `None` for the native client.
-fn driver_spec(args: &RunArgs) -> Result<Option<DriverSpec>, CliError> {
+/// The native client, or the SDK adapter to start (from the repository
+/// root, at most 4 processes).
+fn driver_plan(args: &RunArgs) -> Result<DriverPlan, CliError> {
+    let adapter = |spec: DriverSpec| DriverPlan::Adapter {
+        spec,
+        root: PathBuf::from("."),
+        pool_size: args.jobs.clamp(1, 4),
+    };
     if let Some(command) = &args.driver_command {
         let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
         if words.is_empty() {
             return Err(usage("--driver-command is empty"));
         }
-        return Ok(Some(DriverSpec {
+        return Ok(adapter(DriverSpec {
             name: args.driver.clone(),
             command: words,
             description: String::new(),
         }));
     }
     if args.driver == "native" {
-        return Ok(None);
+        return Ok(DriverPlan::Native);
     }
     let registry = load_registry(&args.drivers_file)?;
     registry
         .find(&args.driver)
         .cloned()
-        .map(Some)
+        .map(adapter)
         .map_err(|e| usage(format!("{e}; or give --driver-command")))
 }

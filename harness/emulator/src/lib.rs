@@ -321,8 +321,19 @@ impl InProcessEmulator {
     }
 }
 
+/// A duration that [`parse_duration`] cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// No number first.
+    #[error("{0:?} is not a duration; write e.g. 5s, 500ms or 2m")]
+    NotANumber(String),
+    /// A unit other than ms, s or m.
+    #[error("{0:?} has an unknown unit; use ms, s or m")]
+    UnknownUnit(String),
+}
+
 /// Parses a duration such as `5s`, `500ms` or `2m` (for `--callback-timeout`).
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -330,11 +341,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = text.split_at(split);
     let value: u64 = number
         .parse()
-        .map_err(|_| format!("{text:?} is not a duration; write e.g. 5s, 500ms or 2m"))?;
+        .map_err(|_| DurationError::NotANumber(text.to_owned()))?;
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" | "" => Ok(Duration::from_secs(value)),
         "m" => Ok(Duration::from_secs(value * 60)),
-        _ => Err(format!("{text:?} has an unknown unit; use ms, s or m")),
+        _ => Err(DurationError::UnknownUnit(text.to_owned())),
     }
 }

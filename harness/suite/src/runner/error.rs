@@ -23,6 +23,9 @@ pub enum RunError {
     /// embedded target needs.
     #[error("the capture server has no HTTPS listener")]
     NoHttpsListener,
+    /// The SDK adapter did not start.
+    #[error(transparent)]
+    Adapter(#[from] crate::runner::driver::external::AdapterError),
     /// A remote endpoint was named without what it needs.
     #[error("{0}")]
     Remote(String),

@@ -9,15 +9,18 @@ pub mod execute;
 pub mod expectations;
 pub mod judge;
 pub mod observation;
+pub mod plan;
 pub mod select;
 pub mod session;
 pub mod targets;
 pub mod transcript;
 pub mod verdict;
 
+pub use driver::DriverChoice;
 pub use error::RunError;
+pub use plan::{execute_plan, DriverPlan, RunPlan};
 pub use session::{Session, SessionConfig, TargetChoice};
-pub use targets::{DriverChoice, RemoteEndpoint};
+pub use targets::RemoteEndpoint;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

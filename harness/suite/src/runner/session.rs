@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 use cbspec_capture::{CaptureConfig, CaptureHandle, CaptureServer};
 use cbspec_emulator::EmulatorHandle;
 
+use super::driver::DriverChoice;
 use super::error::RunError;
 use super::execute::{execute, Capture, ScenarioContext};
 use super::judge::judge;
-use super::targets::{
-    embedded_target, endpoint_target, CaptureAdapter, DriverChoice, RemoteEndpoint,
-};
+use super::targets::{embedded_target, endpoint_target, CaptureAdapter, RemoteEndpoint};
 use super::verdict::decide;
 use super::{body_type_of, transcript, Expectations, RunOptions, ScenarioResult, Target, Verdict};
 use crate::scenario::{LoadedScenario, Need, Requirement};

@@ -5,8 +5,7 @@ use cbspec_protocol::headers::Headers;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::driver::external::{AdapterPool, ExternalDriver};
-use super::driver::{Driver, NativeDriver};
+use super::driver::DriverChoice;
 use super::execute::{Capture, Endpoints, KeyLocks, WireLog};
 use super::observation::{ObservedCallback, Tokens};
 use super::{Capabilities, Lane, RunError, Target};
@@ -125,30 +124,6 @@ impl WireLog for EmulatorWire {
 
     fn base_domain(&self) -> &str {
         &self.base_domain
-    }
-}
-
-/// Who performs the uploads: the native client, or an SDK adapter.
-#[derive(Clone, Default)]
-pub enum DriverChoice {
-    /// cbspec's own client.
-    #[default]
-    Native,
-    /// An SDK through its adapter processes.
-    Sdk(Arc<AdapterPool>),
-}
-
-impl DriverChoice {
-    fn driver_for(&self, client: &OssClient, credentials: &Credentials) -> Arc<dyn Driver> {
-        match self {
-            DriverChoice::Native => Arc::new(NativeDriver::new(client.clone())),
-            DriverChoice::Sdk(pool) => Arc::new(ExternalDriver::new(
-                pool.clone(),
-                client.endpoint(),
-                client.region(),
-                credentials.clone(),
-            )),
-        }
     }
 }
 
