@@ -23,6 +23,7 @@ mod wire;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+use cbspec_protocol::signature::KeyUrlPrefix;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -186,8 +187,8 @@ impl CaptureHandle {
     /// Allows keys to be fetched from URLs starting with `prefix` from now
     /// on (e.g. an emulator's key URL base).
     // spec: CB-KEY-ALLOWLIST
-    pub fn allow_key_url_prefix(&self, prefix: &str) {
-        self.shared.keys.allow_prefix(prefix.to_owned());
+    pub fn allow_key_url_prefix(&self, prefix: KeyUrlPrefix) {
+        self.shared.keys.allow_prefix(prefix);
     }
 
     /// Every request recorded, in arrival order.

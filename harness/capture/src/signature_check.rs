@@ -11,11 +11,8 @@ use std::time::{Duration, Instant};
 
 use super::recorder::lock;
 use cbspec_protocol::signature::{
-    decode_key_url, CallbackPublicKey, KeyUrlAllowlist, OFFICIAL_KEY_URL_PREFIXES,
+    decode_key_url, AllowedKeyUrl, CallbackPublicKey, KeyUrlAllowlist, KeyUrlPrefix,
 };
-
-/// The official key's file name under the official prefixes.
-const OFFICIAL_KEY_FILE: &str = "callback_pub_key_v1.pem";
 
 /// A PEM public key is well under a kilobyte; anything much larger is not one.
 const MAX_KEY_BYTES: usize = 16 * 1024;
@@ -62,6 +59,15 @@ pub enum SignatureVerdict {
         /// Which header, and what is wrong with it.
         what: String,
     },
+    /// A signature header appears more than once: which one a receiver
+    /// would use is ambiguous, so the request fails verification.
+    // spec: CB-SIG-DUPLICATE-HEADERS
+    Duplicated {
+        /// The header's name.
+        header: String,
+        /// How many times it appears.
+        count: usize,
+    },
     /// The request was refused by a limit before its body was complete, so
     /// there is nothing meaningful to verify.
     NotChecked {
@@ -91,6 +97,10 @@ impl fmt::Display for SignatureVerdict {
                 write!(f, "key unavailable from {url}: {reason}")
             }
             SignatureVerdict::Missing { what } => write!(f, "unsigned: {what}"),
+            SignatureVerdict::Duplicated { header, count } => write!(
+                f,
+                "INVALID: {header} appears {count} times; a signed callback has exactly one"
+            ),
             SignatureVerdict::NotChecked { reason } => write!(f, "not checked: {reason}"),
         }
     }
@@ -155,7 +165,7 @@ impl KeyCache {
     }
 
     /// Adds an allowed prefix while running.
-    pub(crate) fn allow_prefix(&self, prefix: String) {
+    pub(crate) fn allow_prefix(&self, prefix: KeyUrlPrefix) {
         let mut allowlist = self
             .allowlist
             .write()
@@ -172,6 +182,15 @@ impl KeyCache {
         headers: &[(String, String)],
         body: &[u8],
     ) -> SignatureVerdict {
+        for name in ["authorization", "x-oss-pub-key-url"] {
+            let count = headers.headers_named(name).count();
+            if count > 1 {
+                return SignatureVerdict::Duplicated {
+                    header: name.to_owned(),
+                    count,
+                };
+            }
+        }
         let find = |name: &str| headers.header(name);
         let (authorization, key_url_header) =
             match (find("authorization"), find("x-oss-pub-key-url")) {
@@ -189,13 +208,19 @@ impl KeyCache {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .check(&url);
-        if let Err(e) = allowed {
-            return SignatureVerdict::KeyUrlRefused {
-                url,
-                reason: e.to_string(),
-            };
-        }
-        let key = match self.key_for(&url).await {
+        let allowed = match allowed {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                return SignatureVerdict::KeyUrlRefused {
+                    url,
+                    reason: e.to_string(),
+                }
+            }
+        };
+        // From here on the URL is the one that was checked, as the fetcher
+        // reads it, never the header's text.
+        let url = allowed.to_string();
+        let key = match self.key_for(&allowed).await {
             Ok(key) => key,
             Err(reason) => return SignatureVerdict::KeyUnavailable { url, reason },
         };
@@ -211,13 +236,11 @@ impl KeyCache {
     /// The key behind an allowed URL: the bundled one for the official URL
     /// (never fetched), otherwise fetched once and cached.
     // spec: CB-KEY-OFFICIAL, CB-KEY-CACHE
-    async fn key_for(&self, url: &str) -> Result<CallbackPublicKey, String> {
-        if OFFICIAL_KEY_URL_PREFIXES
-            .iter()
-            .any(|prefix| url.strip_prefix(prefix) == Some(OFFICIAL_KEY_FILE))
-        {
+    async fn key_for(&self, allowed: &AllowedKeyUrl) -> Result<CallbackPublicKey, String> {
+        if allowed.is_official() {
             return Ok(self.official.clone());
         }
+        let url = allowed.as_str();
         if self.offline {
             return Err("not fetched: this check runs offline".into());
         }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use cbspec_capture::{Answer, CaptureConfig, CaptureHandle, CaptureServer, SignatureVerdict};
-use cbspec_protocol::signature::{encode_key_url, CallbackSigner};
+use cbspec_protocol::signature::{encode_key_url, CallbackSigner, OFFICIAL_KEY_URL};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -376,7 +376,7 @@ async fn send_signed(
 async fn an_allowed_key_is_fetched_once_and_verifies() {
     let handle = default_capture().await;
     let key_url = serve_dev_key(&handle);
-    handle.allow_key_url_prefix(&handle.http_url("/keys/"));
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
     let target = "/cb/sig/a%20b?x=1&y=%2F";
     let body = b"bucket=examplebucket&object=a.txt";
     let sends = (0..6).map(|_| send_signed(&handle, target, body, body, &key_url));
@@ -410,7 +410,7 @@ async fn an_allowed_key_is_fetched_once_and_verifies() {
 async fn a_changed_body_is_invalid_with_content_differs() {
     let handle = default_capture().await;
     let key_url = serve_dev_key(&handle);
-    handle.allow_key_url_prefix(&handle.http_url("/keys/"));
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
     send_signed(&handle, "/cb/tampered", b"size=1", b"size=2", &key_url).await;
     let got = handle.wait_for("/cb/tampered", 1, WAIT).await;
     match &got[0].signature {
@@ -451,7 +451,7 @@ async fn a_key_url_outside_the_allowlist_is_refused_and_never_fetched() {
 #[tokio::test]
 async fn an_allowed_url_without_a_key_is_unavailable() {
     let handle = default_capture().await;
-    handle.allow_key_url_prefix(&handle.http_url("/keys/"));
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
     handle.program("/keys/gone.pem", Answer::json(404, "{}"));
     let missing_key = handle.http_url("/keys/gone.pem");
     send_signed(&handle, "/cb/nokey", b"b", b"b", &missing_key).await;
@@ -728,5 +728,127 @@ async fn odd_programmed_statuses_never_hang_or_break_the_server() {
         .await
         .unwrap();
     assert_eq!(after.status().as_u16(), 200);
+    handle.shutdown().await;
+}
+
+/// The allowlist decides on the URL as the fetcher reads it: every spelling
+/// of `..` that the WHATWG parser resolves is refused, and nothing outside
+/// the prefix is fetched.
+// spec: CB-KEY-ALLOWLIST, CB-KEY-URL-NORMALISED, CB-KEY-URL-NO-USERINFO
+#[tokio::test]
+async fn dot_segments_and_userinfo_cannot_escape_the_allowlist() {
+    let handle = default_capture().await;
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
+    // The attacker's key, outside the prefix.
+    handle.program(
+        "/x.pem",
+        Answer::ok()
+            .with_header("Content-Type", "application/x-pem-file")
+            .with_body(DEV_PUBLIC_KEY),
+    );
+    let base = handle.http_url("");
+    let escapes = [
+        format!("{base}/keys/../x.pem"),
+        format!("{base}/keys/%2e%2e/x.pem"),
+        format!("{base}/keys/.%2E/x.pem"),
+        format!("{base}/keys/..\\x.pem"),
+        format!("{base}/keys/\t../x.pem"),
+        format!(
+            "http://{}@127.0.0.2:9/keys/x.pem",
+            base.trim_start_matches("http://")
+        ),
+    ];
+    for (i, key_url) in escapes.iter().enumerate() {
+        send_signed(&handle, &format!("/cb/escape/{i}"), b"b", b"b", key_url).await;
+    }
+    let got = handle.wait_for("/cb/escape/", escapes.len(), WAIT).await;
+    assert_eq!(got.len(), escapes.len());
+    for request in &got {
+        assert!(
+            matches!(request.signature, SignatureVerdict::KeyUrlRefused { .. }),
+            "{}: {:?}",
+            request.target,
+            request.signature
+        );
+    }
+    let fetched = handle
+        .wait_for("/x.pem", 1, Duration::from_millis(300))
+        .await;
+    assert!(
+        fetched.is_empty(),
+        "the attacker's key was fetched: {fetched:?}"
+    );
+    handle.shutdown().await;
+}
+
+/// What is fetched, cached and reported is the URL that was checked.
+// spec: CB-KEY-URL-NORMALISED
+#[tokio::test]
+async fn the_checked_url_is_the_one_fetched() {
+    let handle = default_capture().await;
+    let key_url = serve_dev_key(&handle);
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
+    let roundabout = handle.http_url("/keys/sub/../dev.pem");
+    send_signed(&handle, "/cb/roundabout", b"b", b"b", &roundabout).await;
+    let got = handle.wait_for("/cb/roundabout", 1, WAIT).await;
+    assert_eq!(
+        got[0].signature,
+        SignatureVerdict::Valid {
+            key_url: key_url.clone()
+        }
+    );
+    let fetches = handle.requests_under("/keys/");
+    assert_eq!(fetches.len(), 1);
+    assert_eq!(fetches[0].target, "/keys/dev.pem");
+    handle.shutdown().await;
+}
+
+/// A second Authorization or x-oss-pub-key-url header fails the check even
+/// when the first one verifies: a receiver cannot know which one to trust.
+// spec: CB-SIG-DUPLICATE-HEADERS
+#[tokio::test]
+async fn duplicated_signature_headers_fail_verification() {
+    let handle = default_capture().await;
+    let key_url = serve_dev_key(&handle);
+    handle.allow_key_url_prefix(handle.http_url("/keys/").parse().unwrap());
+    let signer = CallbackSigner::from_pem(DEV_KEY).unwrap();
+    let target = "/cb/dup/auth";
+    let good = signer.sign(target, b"b");
+    client()
+        .post(handle.http_url(target))
+        .header("Authorization", good.clone())
+        .header("Authorization", good.clone())
+        .header("x-oss-pub-key-url", encode_key_url(&key_url))
+        .body(&b"b"[..])
+        .send()
+        .await
+        .unwrap();
+    let target = "/cb/dup/key";
+    client()
+        .post(handle.http_url(target))
+        .header("Authorization", signer.sign(target, b"b"))
+        .header("x-oss-pub-key-url", encode_key_url(&key_url))
+        .header("X-OSS-Pub-Key-Url", encode_key_url(OFFICIAL_KEY_URL))
+        .body(&b"b"[..])
+        .send()
+        .await
+        .unwrap();
+    let got = handle.wait_for("/cb/dup/", 2, WAIT).await;
+    let verdicts: Vec<(String, usize)> = got
+        .iter()
+        .map(|r| match &r.signature {
+            SignatureVerdict::Duplicated { header, count } => (header.clone(), *count),
+            other => panic!("{}: expected Duplicated, got {other:?}", r.target),
+        })
+        .collect();
+    assert!(
+        verdicts.contains(&("authorization".to_owned(), 2)),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.contains(&("x-oss-pub-key-url".to_owned(), 2)),
+        "{verdicts:?}"
+    );
+    assert!(got.iter().all(|r| !r.signature.is_valid()));
     handle.shutdown().await;
 }

@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::signal::wait_for_signal;
 use super::{usage, CliError};
 use cbspec_capture::{CaptureConfig, CaptureServer, CapturedRequest, DEFAULT_TLS_NAMES};
-use cbspec_protocol::signature::KeyUrlAllowlist;
+use cbspec_protocol::signature::{KeyUrlAllowlist, KeyUrlPrefix};
 
 /// Bodies up to this size are printed when they are text.
 const SHOW_BODY_UP_TO: usize = 512;
@@ -36,13 +36,13 @@ pub(crate) struct CaptureArgs {
     public_url: Option<String>,
 
     /// Another key-URL prefix keys may be fetched from, besides the official
-    /// two (repeatable), e.g. an emulator's `http://127.0.0.1:9000/`.
+    /// two (repeatable; an absolute http(s) URL whose path ends in `/`), e.g. an emulator's `http://127.0.0.1:9000/`.
     #[arg(long = "allow-key-url-prefix", value_name = "PREFIX")]
-    allow_key_url_prefixes: Vec<String>,
+    allow_key_url_prefixes: Vec<KeyUrlPrefix>,
 
     /// A name (or IP) for the certificate (repeatable; replaces the defaults
     /// localhost, cb.example.test, 127.0.0.1).
-    #[arg(long = "tls-name", value_name = "NAME")]
+    #[arg(long = "tls-name", value_name = "NAME", value_parser = super::non_empty)]
     tls_names: Vec<String>,
 
     /// Write the certificate PEM (to trust as a CA) to this file instead of printing it.
@@ -97,7 +97,13 @@ pub(crate) fn run(args: &CaptureArgs) -> Result<u8, CliError> {
         }
         println!(
             "key URLs:    fetched only under {}",
-            config.key_allowlist.prefixes().join(", ")
+            config
+                .key_allowlist
+                .prefixes()
+                .iter()
+                .map(KeyUrlPrefix::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if handle.https_addr().is_some() {
             match &args.ca_out {

@@ -2,13 +2,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::signal::wait_for_signal;
 use super::{usage, CliError};
 use cbspec_emulator::{
-    parse_duration, CallbackSettings, Emulator, EmulatorConfig, DEV_SIGNING_KEY_PEM,
+    parse_duration, CallbackSettings, Emulator, EmulatorConfig, JournalLimits, ServerLimits,
+    DEV_SIGNING_KEY_PEM,
 };
 use cbspec_protocol::auth::Credentials;
 
@@ -24,7 +26,7 @@ pub(crate) struct EmulatorArgs {
     data_dir: Option<PathBuf>,
 
     /// Region for V4 signatures and bucket locations.
-    #[arg(long, default_value = "cn-hangzhou")]
+    #[arg(long, default_value = "cn-hangzhou", value_parser = super::non_empty)]
     region: String,
 
     /// PEM file of the RSA key that signs callbacks (default: the committed 1024-bit development key).
@@ -32,8 +34,8 @@ pub(crate) struct EmulatorArgs {
     signing_key: Option<PathBuf>,
 
     /// Time allowed for each callback URL, e.g. 5s or 500ms.
-    #[arg(long = "callback-timeout", default_value = "5s", value_parser = parse_duration)]
-    callback_timeout: std::time::Duration,
+    #[arg(long = "callback-timeout", default_value = "5s", value_parser = positive_duration)]
+    callback_timeout: Duration,
 
     /// Refuse loopback and private callback URLs, as OSS does (EC 0007-00000008).
     #[arg(long = "production-rules")]
@@ -54,6 +56,42 @@ pub(crate) struct EmulatorArgs {
     /// Base domain for virtual-hosted requests (`<bucket>.<domain>`).
     #[arg(long = "base-domain", default_value = "oss.localhost")]
     base_domain: String,
+
+    /// Largest request body accepted, in bytes; a larger declared
+    /// Content-Length is refused (400 EntityTooLarge) before the body is read.
+    #[arg(long = "max-body-bytes", default_value_t = ServerLimits::default().max_body_bytes as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    max_body_bytes: u64,
+
+    /// Longest silence between two pieces of a request body (then 400 RequestTimeout).
+    #[arg(long = "body-idle-timeout", default_value = "30s", value_parser = positive_duration)]
+    body_idle_timeout: Duration,
+
+    /// Longest a whole request body may take.
+    #[arg(long = "body-timeout", default_value = "10m", value_parser = positive_duration)]
+    body_timeout: Duration,
+
+    /// Connections the kernel may queue before they are accepted (capped by net.core.somaxconn).
+    #[arg(long, default_value_t = ServerLimits::default().backlog, value_parser = clap::value_parser!(u32).range(1..))]
+    backlog: u32,
+
+    /// Requests (and callback attempts) the journal keeps, newest first; 0 turns it off.
+    #[arg(long = "journal-records", default_value_t = JournalLimits::default().max_records)]
+    journal_records: usize,
+
+    /// Body bytes the journal keeps across all records.
+    #[arg(long = "journal-bytes", default_value_t = JournalLimits::default().max_body_bytes)]
+    journal_bytes: usize,
+}
+
+/// A duration flag that must be above zero (`0s` would refuse everything).
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!(
+            "{text:?} is zero; give a positive duration such as 5s"
+        )),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
@@ -112,7 +150,17 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
         production_rules: args.production_rules,
         base_domain: args.base_domain.clone(),
         buckets: args.buckets.clone(),
-        ..EmulatorConfig::default()
+        limits: ServerLimits {
+            max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
+            body_idle_timeout: args.body_idle_timeout,
+            body_total_timeout: args.body_timeout,
+            backlog: args.backlog,
+            ..ServerLimits::default()
+        },
+        journal: JournalLimits {
+            max_records: args.journal_records,
+            max_body_bytes: args.journal_bytes,
+        },
     };
     let runtime = super::new_runtime()?;
     runtime.block_on(async {

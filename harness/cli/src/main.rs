@@ -95,6 +95,15 @@ enum CliError {
     Runtime(std::io::Error),
 }
 
+/// A flag value that must not be empty (`--region ''`, `--tls-name ''`).
+fn non_empty(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
 /// A usage error with this message.
 fn usage(message: impl std::fmt::Display) -> CliError {
     CliError::Usage(message.to_string())

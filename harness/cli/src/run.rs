@@ -85,7 +85,7 @@ pub(crate) struct RunArgs {
     #[arg(long, requires_all = ["region", "bucket", "callback_base_url"])]
     endpoint: Option<String>,
     /// The endpoint's region.
-    #[arg(long)]
+    #[arg(long, value_parser = super::non_empty)]
     region: Option<String>,
     /// The bucket to use on the endpoint.
     #[arg(long)]
@@ -114,6 +114,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     }
     if selected.is_empty() {
         return Err(usage("no scenario matches the selection"));
+    }
+    // A report that cannot be written should fail now, not after the run.
+    for path in [&args.junit, &args.report].into_iter().flatten() {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+            return Err(usage(format!(
+                "cannot write {}: the directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
+        }
     }
     let outputs = Outputs {
         console: match args.format {

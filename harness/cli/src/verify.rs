@@ -5,11 +5,8 @@ use clap::Args;
 use super::input::{read_bytes, read_text};
 use super::{usage, CliError};
 use cbspec_protocol::signature::{
-    decode_key_url, CallbackPublicKey, KeyUrlAllowlist, OFFICIAL_KEY_URL_PREFIXES,
+    decode_key_url, CallbackPublicKey, KeyUrlAllowlist, KeyUrlPrefix,
 };
-
-/// The official key's file name under the official prefixes.
-const OFFICIAL_KEY_FILE: &str = "callback_pub_key_v1.pem";
 
 /// Arguments of `cbspec verify`.
 #[derive(Debug, Args)]
@@ -35,9 +32,9 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     key: Option<String>,
 
-    /// Another allowed key-URL prefix besides the two official ones (repeatable).
+    /// Another allowed key-URL prefix besides the two official ones (repeatable; an absolute http(s) URL whose path ends in `/`).
     #[arg(long = "allow-key-url-prefix", value_name = "PREFIX")]
-    allow_key_url_prefixes: Vec<String>,
+    allow_key_url_prefixes: Vec<KeyUrlPrefix>,
 }
 
 /// Exit code when the signature does not verify.
@@ -62,10 +59,10 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8, CliError> {
                 Ok(url) => url,
                 Err(e) => return Ok(invalid(&e.to_string())),
             };
-            if let Err(e) = allowlist.check(&url) {
-                return Ok(invalid(&e.to_string()));
+            match allowlist.check(&url) {
+                Ok(allowed) => Some(allowed),
+                Err(e) => return Ok(invalid(&e.to_string())),
             }
-            Some(url)
         }
     };
 
@@ -79,7 +76,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8, CliError> {
             }
         }
         (Some(k), _) => return Err(usage(format!("--key {k:?}: use `oss` or @file.pem"))),
-        (None, Some(url)) if is_official_key_url(url) => {
+        (None, Some(url)) if url.is_official() => {
             (CallbackPublicKey::official(), format!("the bundled OSS key for {url}"))
         }
         (None, Some(url)) => {
@@ -97,12 +94,6 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8, CliError> {
         }
         Err(e) => Ok(invalid(&e.to_string())),
     }
-}
-
-fn is_official_key_url(url: &str) -> bool {
-    OFFICIAL_KEY_URL_PREFIXES
-        .iter()
-        .any(|prefix| url.strip_prefix(prefix) == Some(OFFICIAL_KEY_FILE))
 }
 
 fn invalid(reason: &str) -> u8 {

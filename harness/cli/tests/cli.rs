@@ -355,3 +355,117 @@ fn verify_accepts_a_pem_key_and_an_extra_allowed_prefix() {
     assert!(stdout(&out).contains("128 bytes"), "{}", stdout(&out));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A key-URL prefix that would allow more than it says is a usage error,
+/// with the normal form to write instead.
+// spec: CB-KEY-PREFIX-VALID
+#[test]
+fn loose_key_url_prefixes_are_usage_errors() {
+    for (prefix, hint) in [
+        ("", "not an absolute URL"),
+        ("http://127.0.0.1:9", "\"http://127.0.0.1:9/\""),
+        ("http://127.0.0.1:9/keys", "\"http://127.0.0.1:9/keys/\""),
+        ("http://u@127.0.0.1/keys/", "user information"),
+        ("ftp://127.0.0.1/keys/", "http or https"),
+    ] {
+        for command in ["verify", "capture"] {
+            let mut args = vec![command, "--allow-key-url-prefix", prefix];
+            if command == "verify" {
+                args.extend([
+                    "--target",
+                    "/cb",
+                    "--body",
+                    "b",
+                    "--authorization",
+                    "x",
+                    "--key",
+                    "oss",
+                ]);
+            }
+            let out = cbspec(&args);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{command} {prefix:?}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains(hint),
+                "{command} {prefix:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// Values that would crash, overflow or silently mean something else are
+/// refused up front with exit code 2 and a message naming the flag.
+#[test]
+fn bad_flag_values_are_refused_up_front() {
+    let not_pem = std::env::temp_dir().join(format!("cbspec-not-pem-{}", std::process::id()));
+    std::fs::write(&not_pem, "this is not a certificate\n").unwrap();
+    let not_pem = not_pem.display().to_string();
+    for (args, hint) in [
+        (
+            vec![
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--callback-timeout",
+                "3381903080180084463m",
+            ],
+            "longer than a day",
+        ),
+        (
+            vec![
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--callback-timeout",
+                "0s",
+            ],
+            "is zero",
+        ),
+        (
+            vec!["emulator", "--listen", "127.0.0.1:0", "--region", ""],
+            "must not be empty",
+        ),
+        (
+            vec![
+                "emulator",
+                "--listen",
+                "127.0.0.1:0",
+                "--callback-ca",
+                &not_pem,
+            ],
+            "no PEM certificate",
+        ),
+        (
+            vec!["emulator", "--listen", "127.0.0.1:0", "--backlog", "0"],
+            "--backlog",
+        ),
+        (vec!["capture", "--tls-name", ""], "must not be empty"),
+    ] {
+        let out = cbspec(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(hint), "{args:?}: {}", stderr(&out));
+    }
+    let _ = std::fs::remove_file(&not_pem);
+}
+
+/// `render --production-rules` refuses a loopback address in any spelling,
+/// with OSS's EC, as the emulator does.
+// spec: CB-URL-PRIVATE-AS-CONNECTED
+#[test]
+fn render_with_production_rules_refuses_every_spelling_of_loopback() {
+    for host in ["0x7f.0.0.1", "127.1", "0177.0.0.1", "2130706433"] {
+        let callback = format!(r#"{{"callbackUrl":"http://{host}:8080/cb","callbackBody":"a=b"}}"#);
+        let out = cbspec(&["render", "--production-rules", "--callback", &callback]);
+        assert_eq!(out.status.code(), Some(2), "{host}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("EC: 0007-00000008"),
+            "{host}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -204,3 +204,21 @@ fn unknown_drivers_and_missing_adapters_are_usage_errors_that_say_what_to_do() {
     assert!(stderr.contains("cannot start"), "{stderr}");
     assert!(stderr.contains("drivers/setup"), "{stderr}");
 }
+
+/// A report into a directory that does not exist fails before the run, not
+/// after it.
+#[test]
+fn a_report_into_a_missing_directory_fails_before_running() {
+    for flag in ["--junit", "--report"] {
+        let out = cbspec(&["run", flag, "/nonexistent-cbspec-dir/out.xml"], &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        // Only the up-front check says this; a write after the run would
+        // report the operating system's error instead.
+        assert!(
+            text(&out.stderr).contains("does not exist"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stdout).contains("verdict"), "nothing ran");
+    }
+}

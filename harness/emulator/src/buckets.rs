@@ -28,7 +28,7 @@ fn iso(secs: u64) -> String {
 }
 
 /// PutBucket (sub-resources such as `?acl` are refused before dispatch).
-pub fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+pub async fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
     if !is_valid_bucket_name(bucket) {
         return Err(OssError::new(
             400,
@@ -36,13 +36,19 @@ pub fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssErr
             "The specified bucket is not valid.",
         ));
     }
-    service.store.create_bucket(bucket)?;
+    let name = bucket.to_owned();
+    service
+        .with_store(move |store| store.create_bucket(&name))
+        .await?;
     Ok(OssResponse::empty(200).with_header("Location", format!("/{bucket}")))
 }
 
 /// DeleteBucket.
-pub fn delete_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
-    service.store.delete_bucket(bucket)?;
+pub async fn delete_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+    let name = bucket.to_owned();
+    service
+        .with_store(move |store| store.delete_bucket(&name))
+        .await?;
     Ok(OssResponse::empty(204))
 }
 

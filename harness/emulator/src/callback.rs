@@ -80,10 +80,17 @@ impl CallbackSender {
     ) -> Result<Self, CallbackSetupError> {
         let mut certs = Vec::new();
         for pem in &settings.extra_ca_pem {
-            certs.push(
-                reqwest::Certificate::from_pem(pem)
-                    .map_err(|e| CallbackSetupError(format!("--callback-ca: {e}")))?,
-            );
+            // A file with no certificate in it would be accepted silently and
+            // trust nothing; say so instead.
+            let bundle = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| CallbackSetupError(format!("--callback-ca: {e}")))?;
+            if bundle.is_empty() {
+                return Err(CallbackSetupError(
+                    "--callback-ca: the file holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+                        .into(),
+                ));
+            }
+            certs.extend(bundle);
         }
         let build = |sni: bool| {
             let mut builder = reqwest::Client::builder()

@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use callback::CallbackSettings;
-pub use journal::{AttemptOutcome, CallbackAttempt, Journal, RequestRecord};
+pub use journal::{AttemptOutcome, CallbackAttempt, Journal, JournalLimits, RequestRecord};
 pub use server::ServerLimits;
 pub use service::PUBLIC_KEY_PATH;
 
@@ -67,6 +67,8 @@ pub struct EmulatorConfig {
     pub buckets: Vec<String>,
     /// Request size limits.
     pub limits: ServerLimits,
+    /// How much traffic the journal keeps.
+    pub journal: JournalLimits,
 }
 
 impl Default for EmulatorConfig {
@@ -82,6 +84,7 @@ impl Default for EmulatorConfig {
             base_domain: "oss.localhost".into(),
             buckets: Vec::new(),
             limits: ServerLimits::default(),
+            journal: JournalLimits::default(),
         }
     }
 }
@@ -157,6 +160,20 @@ impl EmulatorHandle {
     }
 }
 
+/// Binds a listener with room for `backlog` queued connections: tokio's
+/// default of 1024 resets connections under a burst of a few thousand.
+// spec: CB-EMU-BACKLOG
+fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
 /// The emulator.
 pub struct Emulator;
 
@@ -170,19 +187,17 @@ impl Emulator {
         let signer = CallbackSigner::from_pem(&config.signing_key_pem)?;
         let public_key_pem = signer.public_key().to_pem();
         let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
+            bind(config.listen, config.limits.backlog).map_err(|source| StartError::Bind {
+                addr: config.listen,
+                source,
+            })?;
         let addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
         })?;
 
         let pub_key_url = format!("http://{addr}{PUBLIC_KEY_PATH}");
-        let journal = Journal::default();
+        let journal = Journal::with_limits(config.journal);
         let service = Arc::new(build_service(
             &config,
             signer,
@@ -235,7 +250,7 @@ fn build_service(
     let callbacks =
         callback::CallbackSender::new(&config.callbacks, signer, pub_key_url, journal.clone())?;
     Ok(service::Service {
-        store,
+        store: Arc::new(store),
         journal,
         callbacks,
         credentials: config.credentials.clone(),
@@ -282,7 +297,7 @@ impl InProcessEmulator {
             signer,
             public_key_pem,
             "http://in-process.invalid/_cbspec/callback_pub_key.pem".into(),
-            Journal::default(),
+            Journal::with_limits(config.journal),
         )?;
         Ok(Self {
             service: Arc::new(service),
@@ -330,6 +345,9 @@ pub enum DurationError {
     /// A unit other than ms, s or m.
     #[error("{0:?} has an unknown unit; use ms, s or m")]
     UnknownUnit(String),
+    /// More than a day, or more than the clock can count.
+    #[error("{0:?} is longer than a day; give a shorter duration")]
+    TooLong(String),
 }
 
 /// Parses a duration such as `5s`, `500ms` or `2m` (for `--callback-timeout`).
@@ -342,10 +360,21 @@ pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let value: u64 = number
         .parse()
         .map_err(|_| DurationError::NotANumber(text.to_owned()))?;
+    let duration = parse_unit(text, value, unit)?;
+    if duration > Duration::from_secs(86_400) {
+        return Err(DurationError::TooLong(text.to_owned()));
+    }
+    Ok(duration)
+}
+
+fn parse_unit(text: &str, value: u64, unit: &str) -> Result<Duration, DurationError> {
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" | "" => Ok(Duration::from_secs(value)),
-        "m" => Ok(Duration::from_secs(value * 60)),
+        "m" => value
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(|| DurationError::TooLong(text.to_owned())),
         _ => Err(DurationError::UnknownUnit(text.to_owned())),
     }
 }

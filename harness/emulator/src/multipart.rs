@@ -131,6 +131,12 @@ pub async fn complete(
     let upload = service.store.get_upload(bucket, key, &upload_id)?;
     let body =
         std::str::from_utf8(&request.body).map_err(|_| malformed("the body is not UTF-8"))?;
+    // The deserializer ignores the root element's name; OSS does not.
+    if xml::root_element(body).as_deref() != Some("CompleteMultipartUpload") {
+        return Err(malformed(
+            "the root element must be <CompleteMultipartUpload>",
+        ));
+    }
     let doc: CompleteMultipartUpload =
         quick_xml::de::from_str(body).map_err(|e| malformed(&e.to_string()))?;
     if doc.parts.is_empty() {
@@ -173,7 +179,7 @@ pub async fn complete(
         operation: "CompleteMultipartUpload",
         data,
     };
-    service.store_object(&stored, user_meta(request))?;
+    service.store_object(&stored, user_meta(request)).await?;
     service.store.remove_upload(bucket, key, &upload_id)?;
     let (encoded, encoding_type) = encoded_key(resource, key);
     let result = CompleteMultipartUploadResult {

@@ -118,8 +118,15 @@ pub fn get_object(
 }
 
 /// DeleteObject: 204 whether or not the key existed.
-pub fn delete_object(service: &Service, bucket: &str, key: &str) -> Result<OssResponse, OssError> {
-    service.store.delete_object(bucket, key)?;
+pub async fn delete_object(
+    service: &Service,
+    bucket: &str,
+    key: &str,
+) -> Result<OssResponse, OssError> {
+    let (bucket, key) = (bucket.to_owned(), key.to_owned());
+    service
+        .with_store(move |store| store.delete_object(&bucket, &key))
+        .await?;
     Ok(OssResponse::empty(204))
 }
 

@@ -2,6 +2,7 @@
 //! its signed policy, with the callback as a form field.
 
 use cbspec_protocol::headers::Headers;
+use cbspec_protocol::routing::check_object_key;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -56,7 +57,12 @@ async fn parse_form(request: &OssRequest) -> Result<ParsedForm, OssError> {
                 file,
             });
         }
-        let value = field.text().await.map_err(bad_form)?;
+        // Refused rather than repaired: a replaced byte would change what
+        // the policy signature and the callback see.
+        let bytes = field.bytes().await.map_err(bad_form)?;
+        let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            OssError::invalid_argument(format!("The form field {name} is not UTF-8 text."))
+        })?;
         fields.push((name, value));
     }
     Err(OssError::invalid_argument(
@@ -100,6 +106,7 @@ pub async fn post_object(
         .filter(|k| !k.is_empty())
         .ok_or_else(|| OssError::invalid_argument("The form field key is required."))?
         .replace("${filename}", &form.file_name);
+    check_object_key(&key).map_err(OssError::invalid_object_name)?;
     let callback = match RawCallbackParams::from_post_form(
         form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
     ) {
@@ -127,7 +134,7 @@ pub async fn post_object(
         .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-meta-"))
         .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
         .collect();
-    service.store_object(&upload, user_meta)?;
+    service.store_object(&upload, user_meta).await?;
     let plain = match field(&form.fields, "success_action_status") {
         Some("200") => OssResponse::empty(200),
         Some("201") => OssResponse::xml(

@@ -81,6 +81,18 @@ impl OssError {
         Self::new(400, "InvalidArgument", message)
     }
 
+    /// 400 InvalidObjectName, with the EC of the broken naming rule.
+    // spec: CB-EMU-OBJECT-NAME
+    pub fn invalid_object_name(e: cbspec_protocol::routing::KeyError) -> Self {
+        let mut error = Self::new(
+            400,
+            "InvalidObjectName",
+            format!("The specified object is not valid: {e}."),
+        );
+        error.ec = Some(e.ec());
+        error
+    }
+
     /// 404 NoSuchBucket.
     pub fn no_such_bucket() -> Self {
         Self::new(404, "NoSuchBucket", "The specified bucket does not exist.")
@@ -132,6 +144,8 @@ impl From<AuthError> for OssError {
     // spec: CB-AUTH-MISMATCH
     fn from(e: AuthError) -> Self {
         let mut error = Self::new(e.status(), e.code(), e.message());
+        error.ec = e.ec();
+        error.extra = e.extra_elements();
         if let Some(sts) = e.string_to_sign() {
             error.extra.push(("StringToSign".into(), sts.to_owned()));
         }

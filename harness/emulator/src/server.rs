@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use cbspec_protocol::headers::Headers;
 use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -20,15 +21,24 @@ use super::journal::RequestRecord;
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service};
 
-/// Limits on what a client may send.
+/// Limits on what a client may send, and on the listener. Every one is a
+/// flag of `cbspec emulator` (README, "Limits").
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
-    /// Largest request body (object or part) accepted.
+    /// Largest request body (object or part) accepted; a larger declared
+    /// `Content-Length` is refused before any of the body is read.
     pub max_body_bytes: usize,
     /// Largest total size of the request headers accepted.
     pub max_header_bytes: usize,
     /// Time allowed for a request head to arrive.
     pub header_timeout: Duration,
+    /// Longest silence allowed between two pieces of a request body.
+    pub body_idle_timeout: Duration,
+    /// Longest a whole request body may take to arrive.
+    pub body_total_timeout: Duration,
+    /// Connections the kernel may queue before they are accepted (capped by
+    /// `net.core.somaxconn`).
+    pub backlog: u32,
 }
 
 impl Default for ServerLimits {
@@ -37,6 +47,9 @@ impl Default for ServerLimits {
             max_body_bytes: 256 * 1024 * 1024,
             max_header_bytes: 64 * 1024,
             header_timeout: Duration::from_secs(30),
+            body_idle_timeout: Duration::from_secs(30),
+            body_total_timeout: Duration::from_secs(600),
+            backlog: 4096,
         }
     }
 }
@@ -103,35 +116,90 @@ async fn handle(
         })
         .collect();
     let header_bytes: usize = headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
-    let body = if header_bytes > limits.max_header_bytes {
+    // Everything that can be decided from the head is decided before one
+    // byte of the body is read, so an anonymous or oversized upload costs
+    // nothing: the header limit, the declared length, the signature.
+    // spec: CB-EMU-REFUSE-EARLY
+    let early = if header_bytes > limits.max_header_bytes {
         Err(header_error(header_bytes, limits))
     } else {
-        match Limited::new(req.into_body(), limits.max_body_bytes)
-            .collect()
-            .await
-        {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                Err(OssError::new(
-                    400,
-                    "EntityTooLarge",
-                    format!(
-                        "Your proposed upload exceeds the maximum allowed size of {} bytes.",
-                        limits.max_body_bytes
-                    ),
-                ))
-            }
-            Err(e) => Err(OssError::invalid_argument(format!(
-                "The request body could not be read: {e}"
-            ))),
-        }
+        declared_length_ok(&headers, limits)
+            .and_then(|()| service.authenticate_head(&method, &target, &headers))
+    };
+    let body = match early {
+        Err(error) => Err(error),
+        Ok(()) => read_body(req.into_body(), limits).await,
     };
     let (request_id, response) =
         respond(&service, method.clone(), target, headers, body, peer).await;
     to_hyper(response, &request_id, &method)
+}
+
+/// Refuses a declared `Content-Length` above the limit (or not a number).
+fn declared_length_ok(headers: &[(String, String)], limits: ServerLimits) -> Result<(), OssError> {
+    let Some(declared) = headers.header("content-length") else {
+        return Ok(());
+    };
+    match declared.trim().parse::<u64>() {
+        Ok(length) if length > limits.max_body_bytes as u64 => Err(too_large(limits)),
+        Ok(_) => Ok(()),
+        Err(_) => Err(OssError::invalid_argument(format!(
+            "Content-Length {declared:?} is not a number of bytes."
+        ))),
+    }
+}
+
+fn too_large(limits: ServerLimits) -> OssError {
+    OssError::new(
+        400,
+        "EntityTooLarge",
+        format!(
+            "Your proposed upload exceeds the maximum allowed size of {} bytes (cbspec emulator --max-body-bytes).",
+            limits.max_body_bytes
+        ),
+    )
+}
+
+/// Reads a body within the size limit and the two body timeouts: a client
+/// that stops sending mid-body is answered, not waited for forever.
+// spec: CB-EMU-BODY-TIMEOUT
+async fn read_body(mut body: Incoming, limits: ServerLimits) -> Result<Bytes, OssError> {
+    let deadline = tokio::time::Instant::now() + limits.body_total_timeout;
+    let mut collected = bytes::BytesMut::new();
+    loop {
+        let wait = limits
+            .body_idle_timeout
+            .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        let frame = match tokio::time::timeout(wait, body.frame()).await {
+            Err(_) => return Err(body_timeout(limits)),
+            Ok(None) => return Ok(collected.freeze()),
+            Ok(Some(Err(e))) => {
+                return Err(OssError::invalid_argument(format!(
+                    "The request body could not be read: {e}"
+                )))
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if let Ok(data) = frame.into_data() {
+            if collected.len() + data.len() > limits.max_body_bytes {
+                return Err(too_large(limits));
+            }
+            collected.extend_from_slice(&data);
+        }
+    }
+}
+
+fn body_timeout(limits: ServerLimits) -> OssError {
+    // Code and message as S3-compatible services answer a stalled body;
+    // OSS documents none.
+    OssError::new(
+        400,
+        "RequestTimeout",
+        format!(
+            "Your socket connection to the server was not read from or written to within the timeout period (no body data for {:?}, or the whole body took over {:?}).",
+            limits.body_idle_timeout, limits.body_total_timeout
+        ),
+    )
 }
 
 fn header_error(header_bytes: usize, limits: ServerLimits) -> OssError {

@@ -12,8 +12,8 @@ use super::callback::{CallbackResult, CallbackSender};
 use super::image::image_info;
 use super::journal::Journal;
 use super::response::{OssError, OssResponse};
-use super::store::{now_secs, ObjectMeta, Store, StoredObject};
-use cbspec_protocol::auth::{verify_request, Credentials, SignableRequest};
+use super::store::{now_secs, ObjectMeta, Store, StoreError, StoredObject};
+use cbspec_protocol::auth::{verify_request, Credentials, ServerView, SignableRequest};
 use cbspec_protocol::callback_url::AddressPolicy;
 use cbspec_protocol::carrier::{
     CallbackRequest, RawCallbackParams, CALLBACK_HEADER, CALLBACK_PARAM, CALLBACK_VAR_HEADER,
@@ -22,7 +22,7 @@ use cbspec_protocol::carrier::{
 use cbspec_protocol::checksum;
 use cbspec_protocol::config::DecodeOptions;
 use cbspec_protocol::facts::{SystemVariable, UploadFacts};
-use cbspec_protocol::routing::{route, Resource};
+use cbspec_protocol::routing::{check_object_key, route, Resource};
 use cbspec_protocol::template::Placeholder;
 
 /// The content type OSS stores when the upload names none.
@@ -32,7 +32,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 /// Everything a handler needs, shared by all connections.
 #[derive(Debug)]
 pub struct Service {
-    pub(crate) store: Store,
+    pub(crate) store: Arc<Store>,
     pub(crate) journal: Journal,
     pub(crate) callbacks: CallbackSender,
     pub(crate) credentials: Credentials,
@@ -110,12 +110,15 @@ impl Service {
 
         self.authenticate(request, &resource)?;
         check_sub_resources(&request.method, &resource)?;
+        if let Some(key) = &resource.key {
+            check_object_key(key).map_err(OssError::invalid_object_name)?;
+        }
         let bucket = resource.bucket.clone();
         match (request.method.as_str(), bucket, resource.key.clone()) {
             ("GET", None, None) => Ok(super::buckets::list_buckets(self)),
             (_, None, _) => Err(OssError::not_allowed("service-level request")),
-            ("PUT", Some(b), None) => super::buckets::put_bucket(self, &b),
-            ("DELETE", Some(b), None) => super::buckets::delete_bucket(self, &b),
+            ("PUT", Some(b), None) => super::buckets::put_bucket(self, &b).await,
+            ("DELETE", Some(b), None) => super::buckets::delete_bucket(self, &b).await,
             ("GET", Some(b), None) => super::buckets::list_objects(self, &b, &resource),
             ("HEAD", Some(b), None) => super::buckets::head_bucket(self, &b),
             ("PUT", Some(b), Some(k)) if resource.has("uploadId") => {
@@ -130,7 +133,7 @@ impl Service {
             ("DELETE", Some(b), Some(k)) if resource.has("uploadId") => {
                 super::multipart::abort(self, &resource, &b, &k)
             }
-            ("DELETE", Some(b), Some(k)) => super::objects::delete_object(self, &b, &k),
+            ("DELETE", Some(b), Some(k)) => super::objects::delete_object(self, &b, &k).await,
             ("POST", Some(b), Some(k)) if resource.has("uploads") => {
                 super::multipart::initiate(self, request, &resource, &b, &k)
             }
@@ -143,21 +146,65 @@ impl Service {
         }
     }
 
+    /// The authentication a request's head alone decides (everything but
+    /// PostObject, whose credentials are in its form, and the public key):
+    /// run before the body is read, so a refused upload is never buffered.
+    /// A head that does not route is left to [`Service::handle`] to report.
+    // spec: CB-EMU-REFUSE-EARLY
+    pub(crate) fn authenticate_head(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(String, String)],
+    ) -> Result<(), OssError> {
+        if method == "GET" && target == PUBLIC_KEY_PATH {
+            return Ok(());
+        }
+        let Ok(resource) = route(headers.header("host"), target, &self.base_domain) else {
+            return Ok(());
+        };
+        if method == "POST" && resource.key.is_none() && resource.bucket.is_some() {
+            return Ok(());
+        }
+        self.authenticate_parts(method, headers, &resource)
+    }
+
     /// Checks the request's signature (header or presigned, V1 or V4).
-    // spec: CB-AUTH-V1-HEADER, CB-AUTH-V4-HEADER, CB-AUTH-V1-PRESIGN, CB-AUTH-V4-PRESIGN, CB-AUTH-MISMATCH
     fn authenticate(&self, request: &OssRequest, resource: &Resource) -> Result<(), OssError> {
+        self.authenticate_parts(&request.method, &request.headers, resource)
+    }
+
+    // spec: CB-AUTH-V1-HEADER, CB-AUTH-V4-HEADER, CB-AUTH-V1-PRESIGN, CB-AUTH-V4-PRESIGN, CB-AUTH-MISMATCH
+    fn authenticate_parts(
+        &self,
+        method: &str,
+        headers: &[(String, String)],
+        resource: &Resource,
+    ) -> Result<(), OssError> {
+        // Which of two signatures would be checked is ambiguous; refuse.
+        // spec: CB-SIG-DUPLICATE-HEADERS
+        let authorizations = headers.headers_named("authorization").count();
+        if authorizations > 1 {
+            return Err(OssError::invalid_argument(format!(
+                "The request has {authorizations} Authorization headers; send exactly one."
+            )));
+        }
         let signable = SignableRequest {
-            method: request.method.clone(),
+            method: method.to_owned(),
             bucket: resource.bucket.clone(),
             key: resource.key.clone(),
             query: resource.query.clone(),
-            headers: request.headers.clone(),
+            headers: headers.to_vec(),
         };
         let secret_for = |ak: &str| {
             (ak == self.credentials.access_key_id)
                 .then(|| self.credentials.access_key_secret.clone())
         };
-        match verify_request(&signable, secret_for, SystemTime::now())? {
+        let server = ServerView {
+            now: SystemTime::now(),
+            region: &self.region,
+        };
+        match verify_request(&signable, secret_for, &server)? {
             Some(_) => Ok(()),
             None => Err(OssError::new(
                 403,
@@ -240,14 +287,14 @@ impl Service {
             operation: "PutObject",
             data,
         };
-        self.store_object(&upload, user_meta(request))?;
+        self.store_object(&upload, user_meta(request)).await?;
         Ok(self
             .finish_upload(request, &upload, callback, OssResponse::empty(200))
             .await)
     }
 
     /// Stores an upload's object.
-    pub(crate) fn store_object(
+    pub(crate) async fn store_object(
         &self,
         upload: &StoredUpload,
         user_meta: Vec<(String, String)>,
@@ -262,7 +309,27 @@ impl Service {
                 user_meta,
             },
         };
-        Ok(self.store.put_object(&upload.bucket, &upload.key, object)?)
+        let (bucket, key) = (upload.bucket.clone(), upload.key.clone());
+        Ok(self
+            .with_store(move |store| store.put_object(&bucket, &key, object))
+            .await?)
+    }
+
+    /// Runs a store change: off the async workers when it touches the disk
+    /// (a write ends with fsync, which can take milliseconds and would stall
+    /// every connection on that worker), inline when the store is in memory.
+    // spec: CB-EMU-BACKLOG
+    pub(crate) async fn with_store<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if !self.store.is_persistent() {
+            return change(&self.store);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || change(&store))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e))))
     }
 
     /// The answer to a stored upload: the plain answer without a callback,

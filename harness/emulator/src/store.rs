@@ -102,6 +102,11 @@ pub fn now_secs() -> u64 {
 }
 
 impl Store {
+    /// Whether changes are written to a data directory.
+    pub fn is_persistent(&self) -> bool {
+        self.data_dir.is_some()
+    }
+
     /// An empty in-memory store.
     pub fn in_memory() -> Self {
         Self {
@@ -130,24 +135,9 @@ impl Store {
             if let Ok(objects) = fs::read_dir(&objects_dir) {
                 for object in objects {
                     let path = object?.path();
-                    if path.extension().is_none_or(|e| e != "meta") {
-                        continue;
+                    if let Some((key, object)) = recover_object(&path)? {
+                        bucket.objects.insert(key, object);
                     }
-                    // A metadata file that does not parse was never acknowledged
-                    // (writes are atomic), so skipping it loses nothing stored.
-                    let PersistedMeta { key, meta } =
-                        match serde_json::from_slice(&fs::read(&path)?) {
-                            Ok(persisted) => persisted,
-                            Err(_) => continue,
-                        };
-                    let data = fs::read(path.with_extension("data"))?;
-                    bucket.objects.insert(
-                        key,
-                        StoredObject {
-                            data: Bytes::from(data),
-                            meta,
-                        },
-                    );
                 }
             }
             buckets.insert(name, bucket);
@@ -226,16 +216,12 @@ impl Store {
         let mut buckets = self.lock();
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         if let Some(dir) = self.bucket_dir(bucket) {
-            let base = dir.join("objects").join(encode_name(key));
-            // Data first, then metadata: a crash between the two leaves the
-            // previous metadata pointing at complete new data, never a torn file.
-            write_atomically(&base.with_extension("data"), &object.data)?;
-            let persisted = PersistedMeta {
-                key: key.to_owned(),
-                meta: object.meta.clone(),
-            };
-            let meta = serde_json::to_vec(&persisted).expect("metadata serialises");
-            write_atomically(&base.with_extension("meta"), &meta)?;
+            // Data and metadata in one file, replaced by one rename: after a
+            // failed write or a crash at any point, the object is wholly the
+            // old one or wholly the new one.
+            // spec: CB-EMU-STORE-ATOMIC
+            let path = dir.join("objects").join(object_file_name(key));
+            write_atomically(&path, &encode_object(key, &object))?;
         }
         b.objects.insert(key.to_owned(), object);
         Ok(())
@@ -252,12 +238,11 @@ impl Store {
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         let mut buckets = self.lock();
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
-        if b.objects.remove(key).is_some() {
+        if b.objects.contains_key(key) {
             if let Some(dir) = self.bucket_dir(bucket) {
-                let base = dir.join("objects").join(encode_name(key));
-                fs::remove_file(base.with_extension("meta"))?;
-                fs::remove_file(base.with_extension("data"))?;
+                fs::remove_file(dir.join("objects").join(object_file_name(key)))?;
             }
+            b.objects.remove(key);
         }
         Ok(())
     }
@@ -353,23 +338,133 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         rand::random::<u64>()
     ));
-    let mut file = fs::File::create(&tmp)?;
-    file.write_all(data)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
+    let written = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // The rename is durable only once the directory is synced.
+        if let Some(dir) = path.parent() {
+            fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        // A full disk leaves a partial temporary file; never let it linger.
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
+
+/// The first bytes of every object file, so a file of another format (or
+/// a stray) is never read as an object.
+const OBJECT_MAGIC: &[u8; 12] = b"cbspec-obj1\n";
 
 /// An object's file name: the hex SHA-256 of its key, so any key (up to
 /// 1023 bytes, any characters) maps to a short, safe name. The key itself is
-/// kept in the metadata file.
-fn encode_name(key: &str) -> String {
+/// kept in the file.
+fn object_file_name(key: &str) -> String {
     use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(key.as_bytes()))
+    format!("{}.obj", hex::encode(Sha256::digest(key.as_bytes())))
 }
 
-/// The metadata file: the key plus the object's metadata.
+/// The metadata part of an object file: the key, the metadata and the data
+/// length (checked on reading, so a short file is never served).
 #[derive(Serialize, Deserialize)]
 struct PersistedMeta {
     key: String,
     meta: ObjectMeta,
+    #[serde(default)]
+    size: Option<u64>,
+}
+
+/// `OBJECT_MAGIC`, the metadata JSON's length (8 bytes, little-endian), the
+/// metadata JSON, then the data.
+fn encode_object(key: &str, object: &StoredObject) -> Vec<u8> {
+    let persisted = PersistedMeta {
+        key: key.to_owned(),
+        meta: object.meta.clone(),
+        size: Some(object.data.len() as u64),
+    };
+    let meta = serde_json::to_vec(&persisted).expect("metadata serialises");
+    let mut file = Vec::with_capacity(OBJECT_MAGIC.len() + 8 + meta.len() + object.data.len());
+    file.extend_from_slice(OBJECT_MAGIC);
+    file.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    file.extend_from_slice(&meta);
+    file.extend_from_slice(&object.data);
+    file
+}
+
+/// Reads an object file; `None` for a file that is not a complete one.
+fn decode_object(file: &[u8]) -> Option<(String, StoredObject)> {
+    let rest = file.strip_prefix(OBJECT_MAGIC.as_slice())?;
+    let (length, rest) = rest.split_at_checked(8)?;
+    let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
+    let (meta, data) = rest.split_at_checked(length)?;
+    let PersistedMeta { key, meta, size } = serde_json::from_slice(meta).ok()?;
+    if size != Some(data.len() as u64) {
+        return None;
+    }
+    Some((
+        key,
+        StoredObject {
+            data: Bytes::copy_from_slice(data),
+            meta,
+        },
+    ))
+}
+
+/// What a start finds in an objects directory, and what it does with it:
+/// an object file is loaded; a temporary file left by an interrupted write
+/// (never acknowledged) is deleted; a file that is not a complete object is
+/// moved aside as `*.corrupt` (kept for inspection, never served); a pair
+/// in the format before object files (`.meta` + `.data`) is converted.
+// spec: CB-EMU-STORE-ATOMIC
+fn recover_object(path: &Path) -> Result<Option<(String, StoredObject)>, StoreError> {
+    let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
+        return Ok(None);
+    };
+    if extension.starts_with("tmp-") {
+        fs::remove_file(path)?;
+        return Ok(None);
+    }
+    match extension {
+        "obj" => {
+            let file = fs::read(path)?;
+            match decode_object(&file) {
+                Some(object) => Ok(Some(object)),
+                None => {
+                    fs::rename(path, path.with_extension("corrupt"))?;
+                    Ok(None)
+                }
+            }
+        }
+        "meta" => recover_legacy_pair(path),
+        _ => Ok(None),
+    }
+}
+
+/// Converts a `.meta` + `.data` pair into one object file. A pair whose
+/// metadata does not parse or whose data is missing was never acknowledged
+/// as a whole, so it is dropped.
+fn recover_legacy_pair(meta_path: &Path) -> Result<Option<(String, StoredObject)>, StoreError> {
+    let data_path = meta_path.with_extension("data");
+    let parsed: Option<PersistedMeta> = serde_json::from_slice(&fs::read(meta_path)?).ok();
+    let (Some(PersistedMeta { key, meta, .. }), Ok(data)) = (parsed, fs::read(&data_path)) else {
+        let _ = fs::remove_file(meta_path);
+        let _ = fs::remove_file(&data_path);
+        return Ok(None);
+    };
+    let object = StoredObject {
+        data: Bytes::from(data),
+        meta,
+    };
+    let dir = meta_path.parent().unwrap_or(Path::new("."));
+    write_atomically(
+        &dir.join(object_file_name(&key)),
+        &encode_object(&key, &object),
+    )?;
+    fs::remove_file(meta_path)?;
+    fs::remove_file(&data_path)?;
+    Ok(Some((key, object)))
 }

@@ -186,6 +186,21 @@ pub struct PartEntry {
     pub size: u64,
 }
 
+/// The name of a document's root element, if it has one.
+pub fn root_element(xml: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                return Some(String::from_utf8_lossy(e.name().as_ref()).into_owned())
+            }
+            Ok(Event::Eof) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,4 +6,6 @@ mod emulator_callbacks;
 mod emulator_operations;
 mod emulator_tls;
 mod fuzz_corpus;
+mod hardening;
+mod storage;
 mod support;

@@ -4,9 +4,13 @@
 //! This is a validating grammar for what OSS accepts, not a general URL
 //! parser: the request target must reach the callback server exactly as
 //! written (it is part of the signed string), so nothing is normalised.
+//! The one exception is the security decision on the host, which is made
+//! on the host as the connecting client reads it.
 
 use std::fmt;
 use std::net::Ipv4Addr;
+
+use url::{Host, Url};
 
 use super::rejection::{Rejection, RejectionKind};
 
@@ -92,9 +96,10 @@ impl CallbackUrl {
         self.target.find('?').map_or("", |i| &self.target[i..])
     }
 
-    /// Whether the host is a dotted IPv4 literal (never sent as SNI).
+    /// Whether the host is an IPv4 address as the connecting client reads
+    /// it (`0x7f.1` included): never sent as SNI.
     pub fn host_is_ip(&self) -> bool {
-        self.host.parse::<Ipv4Addr>().is_ok()
+        matches!(connect_host(&self.host), Some(Host::Ipv4(_)))
     }
 }
 
@@ -215,14 +220,24 @@ pub fn parse_url(url: &str, policy: AddressPolicy) -> Result<CallbackUrl, Reject
         return Err(invalid(&format!("{bad:?} is not allowed in a host name")));
     }
 
-    // spec: CB-URL-PRIVATE
-    if policy == AddressPolicy::Production && is_internal_host(host) {
-        return Err(Rejection::new(
-            RejectionKind::PrivateAddress {
-                host: host.to_owned(),
-            },
-            url,
-        ));
+    // Decided on the host as the connecting client reads it (WHATWG host
+    // parsing, which also reads `0x7f.1`, `0177.0.0.1` and `127.1` as
+    // 127.0.0.1), so no spelling of an internal address gets through.
+    // spec: CB-URL-PRIVATE, CB-URL-PRIVATE-AS-CONNECTED
+    if policy == AddressPolicy::Production {
+        let Some(connected) = connect_host(host) else {
+            return Err(invalid(&format!(
+                "host {host:?} is not a host name or address a client can connect to"
+            )));
+        };
+        if is_internal(&connected) {
+            return Err(Rejection::new(
+                RejectionKind::PrivateAddress {
+                    host: host.to_owned(),
+                },
+                url,
+            ));
+        }
     }
 
     // Live OSS refused `my`; a name needs a dot unless it is an IPv4 literal
@@ -253,17 +268,35 @@ pub fn parse_url(url: &str, policy: AddressPolicy) -> Result<CallbackUrl, Reject
     })
 }
 
+/// The host a client connects to for `host`, read as the WHATWG URL
+/// standard reads the host of an http(s) URL (what the `url` crate, and so
+/// reqwest, does): IPv4 in any of its spellings becomes an address, a name
+/// is lower-cased and IDNA-mapped. `None` when no client could use it.
+pub fn connect_host(host: &str) -> Option<Host<String>> {
+    Url::parse(&format!("http://{host}/"))
+        .ok()?
+        .host()
+        .map(|h| h.to_owned())
+}
+
 /// Whether a host names a loopback, private, link-local or otherwise
-/// non-public address that OSS refuses to call.
+/// non-public address that OSS refuses to call, in any spelling the
+/// connecting client accepts (`127.1`, `0x7f.0.0.1`, `0177.0.0.1`).
 ///
-/// Only literals and `localhost` names are recognised: resolving DNS names
+/// Only addresses and `localhost` names are recognised: resolving DNS names
 /// is I/O and belongs to the caller.
 pub fn is_internal_host(host: &str) -> bool {
-    let lower = host.to_ascii_lowercase();
-    if lower == "localhost" || lower.ends_with(".localhost") {
-        return true;
+    connect_host(host).is_some_and(|h| is_internal(&h))
+}
+
+fn is_internal(host: &Host<String>) -> bool {
+    match host {
+        Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
+        Host::Ipv4(ip) => is_internal_ipv4(*ip),
+        // Callback URLs refuse IPv6 before this; any other caller gets the
+        // conservative answer.
+        Host::Ipv6(_) => true,
     }
-    host.parse::<Ipv4Addr>().is_ok_and(is_internal_ipv4)
 }
 
 /// Whether an IPv4 address is one OSS refuses as a callback target.
@@ -432,5 +465,41 @@ mod tests {
         assert!(parse_url_list(";;", AddressPolicy::Production)
             .unwrap()
             .is_empty());
+    }
+
+    // spec: CB-URL-PRIVATE, CB-URL-PRIVATE-AS-CONNECTED
+    #[test]
+    fn every_spelling_of_an_internal_address_is_refused_in_production() {
+        for host in [
+            "0x7f.0.0.1",
+            "0X7F.0.0.1",
+            "0x7f.1",
+            "127.0x0.0.1",
+            "127.0.0.0x1",
+            "0x7f.0x0.0x0.0x1",
+            "0177.0.0.0x1",
+            "0177.0.0.1",
+            "0x0.0.0.0",
+            "0.0.0.0x0",
+            "127.1",
+            "2130706433",
+            "0x7f000001",
+            "017700000001",
+            "10.1",
+            "0xa9.0xfe.0xa9.0xfe",
+            "192.168.1",
+            "LOCALHOST",
+            "a.LocalHost",
+        ] {
+            let url = format!("http://{host}:8080/cb");
+            let rejection = parse_url(&url, AddressPolicy::Production).unwrap_err();
+            assert_eq!(rejection.ec(), "0007-00000008", "{url}: {rejection:?}");
+        }
+        // Public addresses in odd spellings are still addresses, not names.
+        let public = parse_url("http://0x8.0x8.0x8.0x8/cb", AddressPolicy::Production).unwrap();
+        assert!(public.host_is_ip());
+        // A host no client can parse is invalid, not a name to trust.
+        let bad = parse_url("http://0x7g.0.0.1/cb", AddressPolicy::Production);
+        assert!(bad.is_err());
     }
 }

@@ -17,6 +17,7 @@ pub mod custom_vars;
 pub mod error_document;
 pub mod facts;
 pub mod headers;
+pub mod key_url;
 pub mod rejection;
 pub mod routing;
 pub mod signature;

@@ -107,6 +107,49 @@ fn parse_query(query: &str) -> Result<Vec<(String, Option<String>)>, RoutingErro
         .collect()
 }
 
+/// Why an object key is not one OSS accepts (the object naming rules: 1 to
+/// 1023 bytes of UTF-8, not starting with `/` or `\\`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key is empty.
+    #[error("the object name is empty")]
+    Empty,
+    /// Longer than 1023 bytes.
+    #[error("the object name is {0} bytes; at most 1023 are allowed")]
+    TooLong(usize),
+    /// Starts with `/` or `\\`.
+    #[error("the object name starts with '/' or '\\'")]
+    LeadingSlash,
+}
+
+impl KeyError {
+    /// The EC OSS documents for this failure.
+    pub fn ec(self) -> &'static str {
+        match self {
+            KeyError::Empty => "0016-00000001",
+            KeyError::TooLong(_) => "0016-00000003",
+            KeyError::LeadingSlash => "0016-00000005",
+        }
+    }
+}
+
+/// The longest object key, in bytes.
+pub const MAX_KEY_BYTES: usize = 1023;
+
+/// Checks an object key against the OSS naming rules.
+// spec: CB-EMU-OBJECT-NAME
+pub fn check_object_key(key: &str) -> Result<(), KeyError> {
+    if key.is_empty() {
+        Err(KeyError::Empty)
+    } else if key.len() > MAX_KEY_BYTES {
+        Err(KeyError::TooLong(key.len()))
+    } else if key.starts_with('/') || key.starts_with('\\') {
+        Err(KeyError::LeadingSlash)
+    } else {
+        Ok(())
+    }
+}
+
 /// Characters left as they are in object keys in the URL path.
 const KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'/')
@@ -229,5 +272,29 @@ mod tests {
         assert!(resource.has("uploads"));
         assert_eq!(resource.param("callback"), Some("eyJ=/+"));
         assert_eq!(path_style_target(None, Some("ignored"), &[], &[]), "/");
+    }
+
+    // spec: CB-EMU-OBJECT-NAME
+    #[test]
+    fn object_keys_follow_the_naming_rules() {
+        assert_eq!(check_object_key("a"), Ok(()));
+        assert_eq!(check_object_key(&"k".repeat(1023)), Ok(()));
+        assert_eq!(check_object_key(&"中".repeat(341)), Ok(()));
+        assert_eq!(
+            check_object_key(&"k".repeat(1024)),
+            Err(KeyError::TooLong(1024))
+        );
+        assert_eq!(
+            check_object_key(&"中".repeat(342)),
+            Err(KeyError::TooLong(1026))
+        );
+        assert_eq!(check_object_key("/a"), Err(KeyError::LeadingSlash));
+        assert_eq!(check_object_key("\\a"), Err(KeyError::LeadingSlash));
+        assert_eq!(check_object_key(""), Err(KeyError::Empty));
+        assert_eq!(KeyError::TooLong(2000).ec(), "0016-00000003");
+        // What the router reads from `//test.txt` is a key with a leading slash.
+        let resource = route(None, "/b//test.txt", "").unwrap();
+        assert_eq!(resource.key.as_deref(), Some("/test.txt"));
+        assert_eq!(check_object_key("/test.txt"), Err(KeyError::LeadingSlash));
     }
 }

@@ -4,6 +4,12 @@
 //! `string_to_sign = url_decode(path) + query-with-'?' + "\n" + body`, signed
 //! with RSASSA-PKCS1-v1_5 over MD5, Base64 in `Authorization` (no scheme).
 
+// The key URL and its allowlist have their own module; these names stay
+// reachable here, beside the verifier that needs them.
+pub use crate::key_url::{
+    decode_key_url, encode_key_url, AllowedKeyUrl, KeyUrlAllowlist, KeyUrlError, KeyUrlPrefix,
+    PrefixError, OFFICIAL_KEY_FILE, OFFICIAL_KEY_URL, OFFICIAL_KEY_URL_PREFIXES,
+};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::Md5;
@@ -24,16 +30,6 @@ MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKs/JBGzwUB2aVht4crBx3oIPBLNsjGs
 C0fTXv+nvlmklvkcolvpvXLTjaxUHR3W9LXxQ2EHXAJfCB+6H2YF1k8CAwEAAQ==
 -----END PUBLIC KEY-----
 ";
-
-/// The key URL real callbacks carry today.
-pub const OFFICIAL_KEY_URL: &str = "https://gosspublic.alicdn.com/callback_pub_key_v1.pem";
-
-/// The prefixes a verifier may fetch keys from, per the OSS docs.
-// spec: CB-KEY-ALLOWLIST
-pub const OFFICIAL_KEY_URL_PREFIXES: [&str; 2] = [
-    "http://gosspublic.alicdn.com/",
-    "https://gosspublic.alicdn.com/",
-];
 
 /// The DER `DigestInfo` prefix for MD5 in a PKCS#1 v1.5 signature block
 /// (RFC 8017 §9.2, note 1).
@@ -311,91 +307,6 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
         .collect()
 }
 
-/// Why an `x-oss-pub-key-url` value was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyUrlError {
-    /// The header is not Base64 of UTF-8 text.
-    #[error("x-oss-pub-key-url is not the Base64 of a URL")]
-    NotBase64,
-    /// The URL is outside the allowlist; it must never be fetched.
-    #[error(
-        "key URL {url:?} does not start with an allowed prefix ({allowed}); refusing to fetch it"
-    )]
-    NotAllowed {
-        /// The decoded URL.
-        url: String,
-        /// The prefixes in force.
-        allowed: String,
-    },
-}
-
-/// Encodes a key URL for the `x-oss-pub-key-url` header.
-// spec: CB-KEY-URL-BASE64, CB-HDR-PUB-KEY-URL
-pub fn encode_key_url(url: &str) -> String {
-    STANDARD.encode(url)
-}
-
-/// Decodes an `x-oss-pub-key-url` header value.
-// spec: CB-KEY-URL-BASE64
-pub fn decode_key_url(header: &str) -> Result<String, KeyUrlError> {
-    let bytes = STANDARD
-        .decode(header.trim())
-        .map_err(|_| KeyUrlError::NotBase64)?;
-    String::from_utf8(bytes).map_err(|_| KeyUrlError::NotBase64)
-}
-
-/// The URL prefixes a verifier will fetch callback keys from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyUrlAllowlist {
-    prefixes: Vec<String>,
-}
-
-impl Default for KeyUrlAllowlist {
-    /// The two official prefixes.
-    fn default() -> Self {
-        Self {
-            prefixes: OFFICIAL_KEY_URL_PREFIXES
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
-        }
-    }
-}
-
-impl KeyUrlAllowlist {
-    /// Adds a prefix (e.g. the emulator's own key URL base).
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefixes.push(prefix.into());
-        self
-    }
-
-    /// The prefixes in force.
-    pub fn prefixes(&self) -> &[String] {
-        &self.prefixes
-    }
-
-    /// Accepts a key URL only if it starts with an allowed prefix, compared
-    /// byte for byte (so `https://gosspublic.alicdn.com.evil/` is refused).
-    // spec: CB-KEY-ALLOWLIST
-    pub fn check(&self, url: &str) -> Result<(), KeyUrlError> {
-        if self.prefixes.iter().any(|p| url.starts_with(p.as_str())) {
-            Ok(())
-        } else {
-            Err(KeyUrlError::NotAllowed {
-                url: url.to_owned(),
-                allowed: self.prefixes.join(", "),
-            })
-        }
-    }
-
-    /// Decodes the header and checks the URL.
-    pub fn check_header(&self, header: &str) -> Result<String, KeyUrlError> {
-        let url = decode_key_url(header)?;
-        self.check(&url)?;
-        Ok(url)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,35 +320,6 @@ mod tests {
         );
         assert_eq!(string_to_sign("/cb", b""), b"/cb\n");
         assert_eq!(string_to_sign("/cb?", b"b"), b"/cb?\nb");
-    }
-
-    // spec: CB-KEY-ALLOWLIST, CB-KEY-URL-BASE64
-    #[test]
-    fn allowlist_is_a_strict_prefix_match() {
-        let allow = KeyUrlAllowlist::default();
-        // Appendix A header values (https and the old http form).
-        assert_eq!(
-            allow.check_header(
-                "aHR0cHM6Ly9nb3NzcHVibGljLmFsaWNkbi5jb20vY2FsbGJhY2tfcHViX2tleV92MS5wZW0="
-            ),
-            Ok(OFFICIAL_KEY_URL.to_owned())
-        );
-        assert!(allow
-            .check_header(
-                "aHR0cDovL2dvc3NwdWJsaWMuYWxpY2RuLmNvbS9jYWxsYmFja19wdWJfa2V5X3YxLnBlbQ=="
-            )
-            .is_ok());
-        for spoof in [
-            "https://gosspublic.alicdn.com.evil.example/k.pem",
-            "https://evil.example/gosspublic.alicdn.com/k.pem",
-            "HTTPS://gosspublic.alicdn.com/k.pem",
-            "ftp://gosspublic.alicdn.com/k.pem",
-        ] {
-            assert!(allow.check(spoof).is_err(), "{spoof}");
-        }
-        assert_eq!(allow.check_header("%%%"), Err(KeyUrlError::NotBase64));
-        let extended = allow.with_prefix("http://127.0.0.1:9000/");
-        assert!(extended.check("http://127.0.0.1:9000/pub.pem").is_ok());
     }
 
     #[test]

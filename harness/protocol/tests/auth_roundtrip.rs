@@ -11,6 +11,8 @@ use crate::support::{at, credentials, now, secrets, wrong_secrets, CALLBACK, OTH
 
 use cbspec_protocol::auth::{v1, v4, verify_request, AuthError, AuthScheme, SignableRequest};
 
+use crate::support::server;
+
 fn put_with_callback() -> SignableRequest {
     SignableRequest::new("PUT", Some("examplebucket"), Some("dir/obj v1.txt"))
         .with_header("Content-Type", "text/plain")
@@ -61,7 +63,7 @@ mod v1_header {
             Ok("test-ak".to_owned())
         );
         assert_eq!(
-            verify_request(&request, secrets, now()).map(|auth| auth.map(|a| a.scheme)),
+            verify_request(&request, secrets, &server()).map(|auth| auth.map(|a| a.scheme)),
             Ok(Some(AuthScheme::V1Header))
         );
     }
@@ -200,7 +202,7 @@ mod v1_presign {
             Ok("test-ak".to_owned())
         );
         assert_eq!(
-            verify_request(&request, secrets, now()).map(|auth| auth.map(|a| a.scheme)),
+            verify_request(&request, secrets, &server()).map(|auth| auth.map(|a| a.scheme)),
             Ok(Some(AuthScheme::V1Presigned))
         );
         let error = v1::verify_presigned(&request, secrets, at(1_795_326_782)).unwrap_err();
@@ -274,7 +276,7 @@ mod v4_header {
             Ok("test-ak".to_owned())
         );
         assert_eq!(
-            verify_request(&request, secrets, now()).map(|auth| auth.map(|a| a.scheme)),
+            verify_request(&request, secrets, &server()).map(|auth| auth.map(|a| a.scheme)),
             Ok(Some(AuthScheme::V4Header))
         );
     }
@@ -495,8 +497,156 @@ mod v4_presign {
 #[test]
 fn unsigned_requests_are_anonymous_and_unknown_schemes_invalid() {
     let request = put_with_callback();
-    assert_eq!(verify_request(&request, secrets, now()), Ok(None));
+    assert_eq!(verify_request(&request, secrets, &server()), Ok(None));
     let request = put_with_callback().with_header("Authorization", "Bearer abc");
-    let error = verify_request(&request, secrets, now()).unwrap_err();
+    let error = verify_request(&request, secrets, &server()).unwrap_err();
     assert_eq!((error.code(), error.status()), ("InvalidArgument", 400));
+}
+
+/// What OSS checks around a valid signature: the request time within 15
+/// minutes of its clock, and a V4 scope for its own region and product, and
+/// a V4 presigned URL valid for at most 7 days. Each refusal is OSS's code,
+/// status and EC.
+mod server_view {
+    use super::*;
+
+    fn minutes(n: u64) -> Duration {
+        Duration::from_secs(n * 60)
+    }
+
+    fn v1_signed_at(time: SystemTime) -> SignableRequest {
+        let mut request = put_with_callback();
+        v1::sign_header(&mut request, &credentials(), time);
+        request
+    }
+
+    fn v4_signed(region: &str, time: SystemTime) -> SignableRequest {
+        let mut request =
+            put_with_callback().with_header("Host", "examplebucket.oss-cn-hangzhou.aliyuncs.com");
+        v4::sign_header(&mut request, &credentials(), region, time, &[]);
+        request
+    }
+
+    fn skewed(result: Result<Option<cbspec_protocol::auth::Authenticated>, AuthError>) {
+        let error = result.unwrap_err();
+        assert!(
+            matches!(error, AuthError::RequestTimeTooSkewed { .. }),
+            "{error:?}"
+        );
+        assert_eq!(
+            (error.status(), error.code(), error.ec()),
+            (403, "RequestTimeTooSkewed", Some("0002-00000504"))
+        );
+        assert_eq!(
+            error.message(),
+            "The difference between the request time and the current time is too large."
+        );
+        let extra = error.extra_elements();
+        assert!(extra.contains(&("MaxAllowedSkewMilliseconds".to_owned(), "900000".to_owned())));
+        assert!(extra.iter().any(|(name, _)| name == "RequestTime"));
+    }
+
+    // spec: CB-AUTH-CLOCK-SKEW
+    #[test]
+    fn a_v1_date_more_than_15_minutes_off_is_too_skewed() {
+        let ok = |time| verify_request(&v1_signed_at(time), secrets, &server());
+        assert!(ok(now() - minutes(14)).unwrap().is_some());
+        assert!(ok(now() + minutes(14)).unwrap().is_some());
+        skewed(ok(now() - minutes(16)));
+        skewed(ok(now() - Duration::from_secs(86_400)));
+        skewed(ok(now() + Duration::from_secs(365 * 86_400)));
+        // The signature alone still verifies: the clock is the server's check.
+        assert!(v1::verify_header(&v1_signed_at(now() - minutes(16)), secrets).is_ok());
+    }
+
+    // spec: CB-AUTH-CLOCK-SKEW
+    #[test]
+    fn an_x_oss_date_that_is_not_a_date_is_refused() {
+        let mut request = put_with_callback().with_header("x-oss-date", "yesterday");
+        v1::sign_header(&mut request, &credentials(), now());
+        let error = verify_request(&request, secrets, &server()).unwrap_err();
+        assert_eq!((error.status(), error.code()), (403, "AccessDenied"));
+    }
+
+    // spec: CB-AUTH-CLOCK-SKEW
+    #[test]
+    fn a_v4_x_oss_date_more_than_15_minutes_off_is_too_skewed() {
+        let check = |time| verify_request(&v4_signed("cn-hangzhou", time), secrets, &server());
+        assert!(check(now() - minutes(10)).unwrap().is_some());
+        skewed(check(now() - Duration::from_secs(86_400)));
+        skewed(check(now() + minutes(20)));
+    }
+
+    // spec: CB-AUTH-V4-SCOPE
+    #[test]
+    fn a_v4_signature_for_another_region_or_product_is_refused() {
+        let error = verify_request(&v4_signed("us-west-1", now()), secrets, &server()).unwrap_err();
+        assert!(
+            matches!(error, AuthError::WrongRegion { ref region, .. } if region == "us-west-1")
+        );
+        assert_eq!(
+            (error.status(), error.code(), error.ec()),
+            (400, "InvalidArgument", Some("0002-00000228"))
+        );
+        // Another product: rewrite the scope, as a client signing for S3 would.
+        let mut s3 = v4_signed("cn-hangzhou", now());
+        let authorization = s3
+            .header("authorization")
+            .unwrap()
+            .replace("/oss/aliyun_v4_request", "/s3/aliyun_v4_request");
+        s3.set_header("Authorization", authorization);
+        let error = verify_request(&s3, secrets, &server()).unwrap_err();
+        assert_eq!(error.code(), "InvalidArgument");
+        assert!(error.message().contains("oss/aliyun_v4_request"), "{error}");
+    }
+
+    fn v4_presigned(region: &str, expires_in: u64) -> SignableRequest {
+        let request = SignableRequest::new("GET", Some("examplebucket"), Some("a.txt"))
+            .with_header("Host", "examplebucket.oss-cn-hangzhou.aliyuncs.com");
+        let added = v4::presign_query(
+            &request,
+            &credentials(),
+            region,
+            now(),
+            Duration::from_secs(expires_in),
+            &[],
+        );
+        let mut request = request;
+        request
+            .query
+            .extend(added.into_iter().map(|(name, value)| (name, Some(value))));
+        request
+    }
+
+    // spec: CB-AUTH-V4-SCOPE, CB-AUTH-V4-PRESIGN-EXPIRES
+    #[test]
+    fn a_v4_presigned_url_for_another_region_or_over_7_days_is_refused() {
+        assert!(
+            verify_request(&v4_presigned("cn-hangzhou", 604_800), secrets, &server())
+                .unwrap()
+                .is_some()
+        );
+        let error =
+            verify_request(&v4_presigned("cn-hangzhou", 604_801), secrets, &server()).unwrap_err();
+        assert_eq!(
+            (error.status(), error.code(), error.ec()),
+            (400, "InvalidArgument", Some("0002-00000232"))
+        );
+        let ten_years = 10 * 365 * 86_400;
+        let error = verify_request(&v4_presigned("cn-hangzhou", ten_years), secrets, &server())
+            .unwrap_err();
+        assert!(
+            matches!(error, AuthError::ExpiresOutOfRange { .. }),
+            "{error:?}"
+        );
+        let error =
+            verify_request(&v4_presigned("cn-hangzhou", 0), secrets, &server()).unwrap_err();
+        assert!(
+            matches!(error, AuthError::ExpiresOutOfRange { expires: 0 }),
+            "{error:?}"
+        );
+        let error =
+            verify_request(&v4_presigned("us-west-1", 900), secrets, &server()).unwrap_err();
+        assert_eq!(error.ec(), Some("0002-00000226"));
+    }
 }

@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cbspec_protocol::auth::{
-    v1, v4, verify_request, AuthError, AuthScheme, Credentials, SignableRequest,
+    v1, v4, verify_signature, AuthError, AuthScheme, Credentials, SignableRequest,
 };
 
 fn at(unix_seconds: u64) -> SystemTime {
@@ -397,7 +397,7 @@ fn v4_presigned_with_additional_headers() {
         );
         let presigned = with_presign(request, &added);
         assert_eq!(
-            verify_request(&presigned, sdk_secrets, at(1_702_783_900))
+            verify_signature(&presigned, sdk_secrets, at(1_702_783_900))
                 .map(|auth| auth.map(|a| a.scheme)),
             Ok(Some(AuthScheme::V4Presigned))
         );

@@ -8,5 +8,6 @@ mod auth_vectors;
 mod error_snapshots;
 mod fuzz_corpus;
 mod properties;
+mod security_properties;
 mod signature_vectors;
 mod support;

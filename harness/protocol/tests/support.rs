@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use cbspec_protocol::auth::Credentials;
+use cbspec_protocol::auth::{Credentials, ServerView};
 
 /// `{"callbackUrl":"http://cb.example.test:9000/notify","callbackBody":"bucket=${bucket}"}`.
 pub const CALLBACK: &str = "eyJjYWxsYmFja1VybCI6Imh0dHA6Ly9jYi5leGFtcGxlLnRlc3Q6OTAwMC9ub3RpZnkiLCJjYWxsYmFja0JvZHkiOiJidWNrZXQ9JHtidWNrZXR9In0=";
@@ -24,6 +24,14 @@ pub fn at(unix_seconds: u64) -> SystemTime {
 /// The tests' fixed "now": 2026-11-22T05:38:01Z.
 pub fn now() -> SystemTime {
     at(1_795_325_881)
+}
+
+/// The verifying server at [`now`], in cn-hangzhou.
+pub fn server() -> ServerView<'static> {
+    ServerView {
+        now: now(),
+        region: "cn-hangzhou",
+    }
 }
 
 /// The test key pair.

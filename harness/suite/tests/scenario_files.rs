@@ -59,10 +59,15 @@ fn wrong_url_kinds_signature_words_and_pad_bytes_are_refused() {
     let requirements = read_requirements(&root().join("spec/requirements.md")).unwrap();
     let dir = std::env::temp_dir().join(format!("cbspec-enums-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // `extra` goes into the upload table; tables after it follow the expect table.
     let scenario = |extra: &str| {
+        let (upload, tables) = extra
+            .split_once('[')
+            .map_or((extra, String::new()), |(u, t)| (u, format!("[{t}")));
         format!(
             "[[scenario]]\nid = \"e\"\ntitle = \"t\"\nrequirements = [\"CB-URL-MAX5\"]\n\
-             [scenario.upload]\noperation = \"put\"\nkey = \"k\"\n{extra}"
+             [scenario.upload]\noperation = \"put\"\nkey = \"k\"\n{upload}\
+             [scenario.expect]\nstatus = 200\n{tables}"
         )
     };
     let cases = [
@@ -78,13 +83,28 @@ fn wrong_url_kinds_signature_words_and_pad_bytes_are_refused() {
         ),
         (
             "sig.toml",
-            scenario("[scenario.expect]\nstatus = 200\n[[scenario.expect.callback]]\npath = \"/cb\"\nsignature = \"maybe\"\n"),
+            scenario("[[scenario.expect.callback]]\npath = \"/cb\"\nsignature = \"maybe\"\n"),
             "maybe",
         ),
         (
             "pad.toml",
             scenario("pad = 4\npad_byte = \"ab\"\n"),
             "\"ab\" must be one ASCII character",
+        ),
+        (
+            "huge.toml",
+            scenario("pad = 4611686018427387904\n"),
+            "upload.pad: 4611686018427387904 bytes is more than the 67108864",
+        ),
+        (
+            "oversize.toml",
+            scenario("[[scenario.answer]]\npath = \"/cb\"\noversize = 1099511627776\n"),
+            "answer.oversize: 1099511627776 bytes is more than",
+        ),
+        (
+            "status.toml",
+            scenario("[[scenario.answer]]\npath = \"/cb\"\nstatus = 1000\n"),
+            "answer.status: 1000 is not an HTTP status",
         ),
     ];
     for (file, text, hint) in &cases {

@@ -66,6 +66,40 @@ pub enum AuthError {
         /// The policy's upper bound.
         max: u64,
     },
+    /// The request's time (V1 `Date` / `x-oss-date`, V4 `x-oss-date`) is more
+    /// than [`MAX_CLOCK_SKEW_SECS`] from the server's clock, so a captured
+    /// request cannot be replayed later. Code and message from the OSS
+    /// documentation (EC 0002-00000504); the document also carries the two
+    /// times and the allowed skew.
+    // spec: CB-AUTH-CLOCK-SKEW
+    #[error("RequestTimeTooSkewed: {REQUEST_TIME_TOO_SKEWED_MESSAGE} (request {request_time}, server {server_time})")]
+    RequestTimeTooSkewed {
+        /// The request's time, as it was written.
+        request_time: String,
+        /// The server's time, RFC 1123.
+        server_time: String,
+    },
+    /// A V4 signature scoped to another region than the endpoint's. The EC is
+    /// OSS's (0002-00000228 for the header, 0002-00000226 for a presigned
+    /// URL); code and message are our choice.
+    // spec: CB-AUTH-V4-SCOPE
+    #[error("InvalidArgument: the V4 signature is scoped to region {region:?}, but this endpoint is {expected:?}")]
+    WrongRegion {
+        /// The region in the credential scope.
+        region: String,
+        /// The endpoint's region.
+        expected: String,
+        /// Whether the signature came in a presigned URL.
+        presigned: bool,
+    },
+    /// A V4 presigned URL valid for longer than OSS allows (1 to 604,800 s).
+    /// The EC is OSS's (0002-00000232); code and message are our choice.
+    // spec: CB-AUTH-V4-PRESIGN-EXPIRES
+    #[error("InvalidArgument: x-oss-expires {expires} is outside 1..=604800 seconds")]
+    ExpiresOutOfRange {
+        /// The value given.
+        expires: u64,
+    },
     /// The uploaded file is smaller than the policy's `content-length-range`.
     /// Code and message are our choice, mirroring `EntityTooLarge`.
     #[error("EntityTooSmall: Your proposed upload is smaller than the minimum allowed size. ({size} < {min})")]
@@ -84,6 +118,17 @@ pub const SIGNATURE_MISMATCH_MESSAGE: &str = "The request signature we calculate
 /// OSS's message for `InvalidAccessKeyId` (PostObject FAQ page).
 pub const INVALID_ACCESS_KEY_MESSAGE: &str =
     "The OSS Access Key Id you provided does not exist in our records.";
+
+/// OSS's message for `RequestTimeTooSkewed` (OSS 403 troubleshooting page).
+pub const REQUEST_TIME_TOO_SKEWED_MESSAGE: &str =
+    "The difference between the request time and the current time is too large.";
+
+/// The largest difference OSS allows between a request's time and its clock:
+/// 15 minutes (`MaxAllowedSkewMilliseconds` 900000 in its error document).
+pub const MAX_CLOCK_SKEW_SECS: u64 = 15 * 60;
+
+/// The longest a V4 presigned URL may be valid (7 days).
+pub const MAX_V4_PRESIGN_SECS: u64 = 604_800;
 
 /// OSS's message for an expired presigned URL.
 pub const REQUEST_EXPIRED_MESSAGE: &str = "Request has expired.";
@@ -129,6 +174,41 @@ impl AuthError {
             Self::InvalidPolicyDocument { .. } => "InvalidPolicyDocument",
             Self::EntityTooLarge { .. } => "EntityTooLarge",
             Self::EntityTooSmall { .. } => "EntityTooSmall",
+            Self::RequestTimeTooSkewed { .. } => "RequestTimeTooSkewed",
+            Self::WrongRegion { .. } | Self::ExpiresOutOfRange { .. } => "InvalidArgument",
+        }
+    }
+
+    /// The EC OSS documents for this failure, when there is one.
+    pub fn ec(&self) -> Option<&'static str> {
+        match self {
+            Self::RequestTimeTooSkewed { .. } => Some("0002-00000504"),
+            Self::WrongRegion {
+                presigned: false, ..
+            } => Some("0002-00000228"),
+            Self::WrongRegion {
+                presigned: true, ..
+            } => Some("0002-00000226"),
+            Self::ExpiresOutOfRange { .. } => Some("0002-00000232"),
+            _ => None,
+        }
+    }
+
+    /// Further elements of the error document beyond `StringToSign`.
+    pub fn extra_elements(&self) -> Vec<(String, String)> {
+        match self {
+            Self::RequestTimeTooSkewed {
+                request_time,
+                server_time,
+            } => vec![
+                ("RequestTime".to_owned(), request_time.clone()),
+                ("ServerTime".to_owned(), server_time.clone()),
+                (
+                    "MaxAllowedSkewMilliseconds".to_owned(),
+                    (MAX_CLOCK_SKEW_SECS * 1000).to_string(),
+                ),
+            ],
+            _ => Vec::new(),
         }
     }
 
@@ -137,7 +217,9 @@ impl AuthError {
         match self {
             Self::SignatureDoesNotMatch { .. }
             | Self::InvalidAccessKeyId { .. }
-            | Self::AccessDenied { .. } => 403,
+            | Self::AccessDenied { .. }
+            | Self::RequestTimeTooSkewed { .. } => 403,
+            Self::WrongRegion { .. } | Self::ExpiresOutOfRange { .. } => 400,
             Self::InvalidArgument { .. }
             | Self::MissingSecurityHeader { .. }
             | Self::InvalidPolicyDocument { .. }
@@ -162,6 +244,15 @@ impl AuthError {
             Self::EntityTooSmall { .. } => {
                 "Your proposed upload is smaller than the minimum allowed size.".to_owned()
             }
+            Self::RequestTimeTooSkewed { .. } => REQUEST_TIME_TOO_SKEWED_MESSAGE.to_owned(),
+            Self::WrongRegion {
+                region, expected, ..
+            } => format!(
+                "Invalid signing region {region:?} in the V4 credential; this endpoint is in {expected:?}."
+            ),
+            Self::ExpiresOutOfRange { expires } => format!(
+                "x-oss-expires {expires} is invalid: a V4 presigned URL is valid for 1 to {MAX_V4_PRESIGN_SECS} seconds."
+            ),
         }
     }
 

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     parse_iso8601_basic, secret_or_error, signatures_equal, unix_seconds, AuthError, Credentials,
-    SignableRequest, REQUEST_EXPIRED_MESSAGE,
+    SignableRequest, MAX_V4_PRESIGN_SECS, REQUEST_EXPIRED_MESSAGE,
 };
 
 /// The algorithm name, first word of the `Authorization` header and value of
@@ -29,6 +29,9 @@ pub const ALGORITHM: &str = "OSS4-HMAC-SHA256";
 
 /// The only payload hash OSS accepts in `x-oss-content-sha256`.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// The products an OSS V4 scope may name.
+pub const PRODUCTS: [&str; 2] = ["oss", "oss-cloudbox"];
 
 /// The last component of every V4 scope.
 pub const SCOPE_TERMINATOR: &str = "aliyun_v4_request";
@@ -107,6 +110,13 @@ pub fn parse_credential(credential: &str) -> Result<(String, Scope), AuthError> 
         .filter(|ak| !ak.is_empty())
         .ok_or_else(invalid)?;
     let scope = Scope::parse(date, region, product, terminator).ok_or_else(invalid)?;
+    // The product is `oss` (`oss-cloudbox` for CloudBox), per the OSS V4
+    // signing documentation; a signature scoped to another product (`s3`)
+    // is not an OSS signature.
+    // spec: CB-AUTH-V4-SCOPE
+    if !PRODUCTS.contains(&scope.product.as_str()) {
+        return Err(invalid());
+    }
     Ok((access_key_id.to_owned(), scope))
 }
 
@@ -497,6 +507,12 @@ pub fn verify_presigned(
     let expires_in: u64 = required("x-oss-expires")?
         .parse()
         .map_err(|_| AuthError::invalid_argument("x-oss-expires must be a number of seconds."))?;
+    // spec: CB-AUTH-V4-PRESIGN-EXPIRES
+    if !(1..=MAX_V4_PRESIGN_SECS).contains(&expires_in) {
+        return Err(AuthError::ExpiresOutOfRange {
+            expires: expires_in,
+        });
+    }
     let provided = required("x-oss-signature")?;
     let signed_at = check_datetime(datetime, &scope)?;
     if unix_seconds(now) > unix_seconds(signed_at).saturating_add(expires_in) {

@@ -23,6 +23,9 @@ pub enum RunError {
     /// embedded target needs.
     #[error("the capture server has no HTTPS listener")]
     NoHttpsListener,
+    /// The emulator's key URL is not a usable allowlist prefix.
+    #[error("the emulator's key URL base cannot be allowed: {0}")]
+    KeyPrefix(cbspec_protocol::signature::PrefixError),
     /// The SDK adapter did not start.
     #[error(transparent)]
     Adapter(#[from] crate::runner::driver::external::AdapterError),

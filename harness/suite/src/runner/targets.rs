@@ -13,7 +13,8 @@ use crate::scenario::{AnswerSpec, Need};
 use cbspec_capture::{Answer, CaptureHandle};
 use cbspec_client::OssClient;
 use cbspec_emulator::{
-    CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, RequestRecord,
+    CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, JournalLimits,
+    RequestRecord,
 };
 use cbspec_protocol::auth::Credentials;
 use cbspec_protocol::routing::route;
@@ -213,6 +214,11 @@ pub async fn embedded_target(
             resolve: vec![(TLS_NAME.to_owned(), https)],
             ..CallbackSettings::default()
         },
+        // The runner judges SDKs from the journal: keep a whole run.
+        journal: JournalLimits {
+            max_records: 1_000_000,
+            max_body_bytes: 1 << 30,
+        },
         ..EmulatorConfig::default()
     };
     let base_domain = config.base_domain.clone();
@@ -223,7 +229,10 @@ pub async fn embedded_target(
     })
     .await?;
     for handle in [&emulator, &production] {
-        capture.allow_key_url_prefix(&format!("{}/", handle.endpoint()));
+        let prefix = format!("{}/", handle.endpoint())
+            .parse()
+            .map_err(RunError::KeyPrefix)?;
+        capture.allow_key_url_prefix(prefix);
     }
     let region = "cn-hangzhou";
     let timeout = Duration::from_secs(30);

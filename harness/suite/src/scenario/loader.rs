@@ -226,6 +226,11 @@ pub fn load_dir(
     }
 }
 
+/// The most bytes a scenario may ask the runner to generate (padding, an
+/// oversized answer): far above what any scenario needs (the response limit
+/// is 1 MiB), far below what would exhaust memory.
+pub const MAX_GENERATED_BYTES: usize = 64 * 1024 * 1024;
+
 /// A problem with one field of a scenario: `(field, what is wrong)`.
 type Problem = (String, String);
 
@@ -302,6 +307,33 @@ fn check_scenario(scenario: &Scenario, known: &HashMap<String, Requirement>) -> 
             format!("{:?} must start with '/'", answer.path),
         );
     }
+    // Values that would abort the run (allocation) or that no HTTP server
+    // can send are refused here, with the bound, instead.
+    for answer in &scenario.answer {
+        if let Some(status) = answer.status.filter(|s| !(100..=599).contains(s)) {
+            problem(
+                "answer.status",
+                format!("{status} is not an HTTP status; use 100 to 599"),
+            );
+        }
+        if let Some(size) = answer.oversize.filter(|s| *s > MAX_GENERATED_BYTES) {
+            problem(
+                "answer.oversize",
+                format!(
+                    "{size} bytes is more than the {MAX_GENERATED_BYTES} a scenario may generate"
+                ),
+            );
+        }
+    }
+    if scenario.upload.pad > MAX_GENERATED_BYTES {
+        problem(
+            "upload.pad",
+            format!(
+                "{} bytes is more than the {MAX_GENERATED_BYTES} a scenario may generate",
+                scenario.upload.pad
+            ),
+        );
+    }
     for (i, cb) in scenario.expect.callback.iter().enumerate() {
         if !cb.path.starts_with('/') {
             problem(
@@ -373,7 +405,8 @@ fn content_of(scenario: &Scenario, dir: &Path) -> Result<Vec<u8>, Problem> {
         });
     }
     let PadByte(pad_byte) = upload.pad_byte.unwrap_or(PadByte(b'a'));
-    let mut bytes = vec![pad_byte; upload.pad];
+    // check_scenario reports a larger pad; never allocate it.
+    let mut bytes = vec![pad_byte; upload.pad.min(MAX_GENERATED_BYTES)];
     bytes.extend_from_slice(upload.content.as_bytes());
     Ok(bytes)
 }
