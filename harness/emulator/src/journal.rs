@@ -209,8 +209,8 @@ impl Journal {
         self.lock().callbacks.iter().cloned().collect()
     }
 
-    /// Body bytes the journal holds now (never above the limit, unless a
-    /// single record alone is larger, and then only until the next one).
+    /// Body bytes the journal holds now: never above the limit (a record
+    /// larger than the limit on its own is not kept at all).
     pub fn retained_body_bytes(&self) -> usize {
         self.lock().body_bytes
     }
@@ -279,6 +279,10 @@ mod tests {
         }
         assert_eq!(journal.requests().len(), 2);
         assert_eq!(journal.retained_body_bytes(), 800);
+        // A record over the byte limit on its own is not kept at all.
+        journal.record_request(request(200, 2000));
+        assert!(journal.requests().is_empty());
+        assert_eq!(journal.retained_body_bytes(), 0);
     }
 
     // spec: CB-EMU-JOURNAL-BOUNDED
