@@ -3,17 +3,14 @@
 
 use std::path::PathBuf;
 
-use cbspec_protocol::testing::fuzz::replay_corpus;
+use cbspec_protocol::testing::fuzz::check_committed_target;
 
 #[test]
 fn capture_request_replays_its_corpus_and_regressions() {
-    let fuzz_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    let source = std::fs::read_to_string(fuzz_dir.join("fuzz_targets/capture_request.rs")).unwrap();
-    assert!(source.contains("cbspec_capture::testing::capture_request"));
-    let ran = replay_corpus(
-        &fuzz_dir,
+    check_committed_target(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz"),
         "capture_request",
+        "cbspec_capture::testing::capture_request",
         cbspec_capture::testing::capture_request,
     );
-    assert!(ran >= 2, "only {ran} corpus inputs; commit a seed corpus");
 }

@@ -106,20 +106,16 @@ impl Default for JournalLimits {
 
 #[derive(Debug, Default)]
 struct Entries {
-    limits: Option<JournalLimits>,
+    limits: JournalLimits,
     requests: VecDeque<RequestRecord>,
     callbacks: VecDeque<CallbackAttempt>,
     body_bytes: usize,
 }
 
 impl Entries {
-    fn limits(&self) -> JournalLimits {
-        self.limits.unwrap_or_default()
-    }
-
     /// Drops the oldest records until both limits hold.
     fn trim(&mut self) {
-        let limits = self.limits();
+        let limits = self.limits;
         while self.requests.len() > limits.max_records
             || self.callbacks.len() > limits.max_records
             || (self.body_bytes > limits.max_body_bytes
@@ -170,7 +166,7 @@ impl Journal {
             record.body = Bytes::new();
         }
         let mut entries = self.lock();
-        if entries.limits().max_records == 0 {
+        if entries.limits.max_records == 0 {
             return;
         }
         entries.body_bytes += record.body.len() + record.response_body.len();
@@ -180,7 +176,7 @@ impl Journal {
 
     pub(crate) fn record_callback(&self, attempt: CallbackAttempt) {
         let mut entries = self.lock();
-        if entries.limits().max_records == 0 {
+        if entries.limits.max_records == 0 {
             return;
         }
         entries.body_bytes += attempt_bytes(&attempt);
@@ -192,7 +188,7 @@ impl Journal {
     pub fn with_limits(limits: JournalLimits) -> Self {
         Self {
             entries: Arc::new(Mutex::new(Entries {
-                limits: Some(limits),
+                limits,
                 ..Entries::default()
             })),
         }

@@ -74,9 +74,14 @@ fn error_of(answer: &str) -> ErrorDocument {
 
 /// A V1-signed PUT head for `key` declaring `length` body bytes.
 fn signed_put_head(addr: SocketAddr, key: &str, length: usize) -> String {
+    signed_put_head_at(addr, key, length, SystemTime::now())
+}
+
+/// The same, signed (and dated) at `at`.
+fn signed_put_head_at(addr: SocketAddr, key: &str, length: usize, at: SystemTime) -> String {
     let mut request = SignableRequest::new("PUT", Some(BUCKET), Some(key))
         .with_header("Content-Type", "application/octet-stream");
-    v1::sign_header(&mut request, &credentials(), SystemTime::now());
+    v1::sign_header(&mut request, &credentials(), at);
     let mut head =
         format!("PUT /{BUCKET}/{key} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {length}\r\n");
     for (name, value) in &request.headers {
@@ -169,7 +174,8 @@ async fn the_journal_is_a_bounded_ring() {
         assert_eq!(put.status, 200);
     }
     let kept = handle.journal().requests();
-    assert!(kept.len() <= 5, "{}", kept.len());
+    // 5 records of 10,000 bytes are within 64 KiB: the record limit binds.
+    assert_eq!(kept.len(), 5);
     assert!(kept.last().unwrap().target.ends_with("/k19"));
     assert!(handle.journal().retained_body_bytes() <= 64 * 1024);
     handle.shutdown().await;
@@ -408,5 +414,60 @@ async fn a_post_object_field_that_is_not_utf8_is_refused() {
         .await
         .unwrap();
     assert!(!listed.text().contains("<Key>k"), "{}", listed.text());
+    handle.shutdown().await;
+}
+
+/// Over a socket, as a client replaying a captured request would send it:
+/// a correctly signed request dated a day ago is 403 RequestTimeTooSkewed
+/// with OSS's EC, and a V4 request signed for another region is
+/// refused with its EC. (The real SDKs in the matrix, which sign with the
+/// current time and the emulator's region, pass.)
+// spec: CB-AUTH-CLOCK-SKEW, CB-AUTH-V4-SCOPE
+#[tokio::test]
+async fn replayed_and_misscoped_requests_are_refused_on_the_wire() {
+    let handle = emulator_with(config(ServerLimits::default())).await;
+    let addr = handle.addr();
+    let day_ago = SystemTime::now() - Duration::from_secs(86_400);
+    let answer = exchange(addr, &signed_put_head_at(addr, "old.txt", 1, day_ago), b"x")
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    let doc = error_of(&answer);
+    assert_eq!(doc.code, "RequestTimeTooSkewed");
+    assert_eq!(doc.ec.as_deref(), Some("0002-00000504"));
+    assert!(doc
+        .extra
+        .iter()
+        .any(|(n, v)| n == "MaxAllowedSkewMilliseconds" && v == "900000"));
+    // A request signed 5 minutes ago is fine.
+    let recent = SystemTime::now() - Duration::from_secs(300);
+    let answer = exchange(addr, &signed_put_head_at(addr, "new.txt", 1, recent), b"x")
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let elsewhere = cbspec_client::OssClient::new(
+        &handle.endpoint(),
+        credentials(),
+        "us-west-1",
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    for (auth, ec) in [
+        (cbspec_client::Auth::V4Header, "0002-00000228"),
+        (cbspec_client::Auth::V4Presigned, "0002-00000226"),
+    ] {
+        let put = elsewhere
+            .send(
+                OssCall::new("PUT", BUCKET, Some("w.txt"))
+                    .body(b"x".to_vec())
+                    .auth(auth),
+            )
+            .await
+            .unwrap();
+        assert_eq!(put.status, 400, "{auth:?}: {}", put.text());
+        let doc = ErrorDocument::from_xml(&put.text()).unwrap();
+        assert_eq!(doc.ec.as_deref(), Some(ec), "{auth:?}");
+    }
     handle.shutdown().await;
 }

@@ -4,30 +4,15 @@
 
 use std::fs;
 
-use cbspec_protocol::testing::fuzz::{replay_corpus, TARGETS};
+use cbspec_protocol::testing::fuzz::{check_committed_target, TARGETS};
 
 use crate::support::fuzz_dir;
 
 #[test]
-fn every_core_target_replays_its_corpus_and_regressions() {
+fn every_core_target_is_fuzzed_as_replayed() {
     for (name, target) in TARGETS {
-        let ran = replay_corpus(&fuzz_dir(), name, target);
-        assert!(
-            ran >= 2,
-            "{name}: only {ran} corpus inputs; commit a seed corpus"
-        );
-    }
-}
-
-#[test]
-fn every_core_target_has_a_fuzz_binary_calling_this_crate() {
-    for (name, _) in TARGETS {
-        let source = fs::read_to_string(fuzz_dir().join(format!("fuzz_targets/{name}.rs")))
-            .unwrap_or_else(|e| panic!("fuzz/fuzz_targets/{name}.rs: {e}"));
-        assert!(
-            source.contains(&format!("cbspec_protocol::testing::fuzz::{name}")),
-            "fuzz/fuzz_targets/{name}.rs must call cbspec_protocol::testing::fuzz::{name}"
-        );
+        let called_as = format!("cbspec_protocol::testing::fuzz::{name}");
+        check_committed_target(&fuzz_dir(), name, &called_as, target);
     }
 }
 

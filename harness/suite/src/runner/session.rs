@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cbspec_capture::{CaptureConfig, CaptureHandle, CaptureServer};
+use cbspec_capture::{CaptureConfig, CaptureServer};
 use cbspec_emulator::EmulatorHandle;
 
 use super::driver::DriverChoice;
@@ -67,8 +67,8 @@ impl SessionConfig {
 /// A started session.
 pub struct Session {
     target: Arc<Target>,
-    capture: Arc<CaptureHandle>,
-    capture_view: Arc<CaptureAdapter>,
+    /// The capture server, as the runner reads it (the handle is inside).
+    capture: Arc<CaptureAdapter>,
     emulators: Vec<EmulatorHandle>,
     requirements: Arc<HashMap<String, Requirement>>,
     expectations: Arc<Expectations>,
@@ -100,8 +100,7 @@ impl Session {
         };
         Ok(Session {
             target: Arc::new(target),
-            capture_view: Arc::new(CaptureAdapter(capture.clone())),
-            capture,
+            capture: Arc::new(CaptureAdapter(capture)),
             emulators,
             requirements: Arc::new(config.requirements),
             expectations: Arc::new(config.expectations),
@@ -157,13 +156,13 @@ impl Session {
         for emulator in self.emulators {
             emulator.shutdown().await;
         }
-        self.capture.shutdown().await;
+        self.capture.0.shutdown().await;
     }
 
     fn shared(&self) -> SharedRunner {
         SharedRunner {
             target: self.target.clone(),
-            capture: self.capture_view.clone(),
+            capture: self.capture.clone(),
             requirements: self.requirements.clone(),
             expectations: self.expectations.clone(),
         }

@@ -68,3 +68,28 @@ pub fn replay_corpus(fuzz_dir: &std::path::Path, name: &str, target: FuzzTarget)
     }
     count
 }
+
+/// The checks every crate's fuzz-corpus test makes for one of its targets:
+/// `fuzz/fuzz_targets/<name>.rs` calls `called_as` (so the binary fuzzes
+/// the function the test replays), and the committed inputs (at least two
+/// seeds) all replay without breaking an invariant.
+pub fn check_committed_target(
+    fuzz_dir: &std::path::Path,
+    name: &str,
+    called_as: &str,
+    target: FuzzTarget,
+) {
+    let file = fuzz_dir.join(format!("fuzz_targets/{name}.rs"));
+    let source =
+        std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    assert!(
+        source.contains(called_as),
+        "{} must call {called_as}",
+        file.display()
+    );
+    let ran = replay_corpus(fuzz_dir, name, target);
+    assert!(
+        ran >= 2,
+        "{name}: only {ran} corpus inputs; commit a seed corpus"
+    );
+}
