@@ -257,6 +257,10 @@ def normalise_needs(s):
     calls_private = any(u.startswith("refused:") or PRIVATE_URL.match(u) for u in urls)
     if calls_private and "production-rules" not in needs:
         needs.insert(0, "private-callbacks")
+    # Production rules refuse the capture server only where the endpoint
+    # reaches it at a private address (loopback, not a public tunnel).
+    if "production-rules" in needs and any(u.startswith(("capture:", "captures:")) for u in urls):
+        needs.append("private-capture")
     s["needs"] = needs or None
 
 

@@ -60,7 +60,7 @@ REPORTS = [
      ["CB-OUT-MSG-CONNECT", "CB-TLS-HTTPS"], None, CONNECT, {"urls": ["refused:/cb"], "calls": []}),
     # TLS and SNI.
     sni_report(False, "", ["CB-TLS-SNI-FALSE"]),
-    sni_report(True, "cb.example.test", ["CB-TLS-SNI-TRUE", "CB-TLS-SNI-NAME"]),
+    sni_report(True, "{tls_name}", ["CB-TLS-SNI-TRUE", "CB-TLS-SNI-NAME"]),
     (reject, "field/android-sdk-callbacksni-string",
      "callbackSNI sent as the string \"true\" by a map of strings: The callback sni is invalid.", ["CB-CFG-SNI-TYPE"], SNI_TYPE,
      {"callback": {"urls": ["captures:/cb"], "body": "o=${object}", "extra": {"callbackSNI": "true"}}}),
@@ -129,7 +129,7 @@ REPORTS = [
      {"op": "multipart", "auth": "v4", "carrier": "query", "key": "field/python-51/big.bin"}),
     (simple, "field/cloudreve-pr-2142-shared-ip-https", "Shared-IP HTTPS with callbackSNI true and a custom Host",
      ["CB-TLS-SNI-TRUE", "CB-HDR-HOST", "CB-TLS-SNI-NAME"], ["https"], "o=${object}",
-     dict(HTTPS, sni=True, host="files.example.com", expect_host="files.example.com", expect_sni="cb.example.test")),
+     dict(HTTPS, sni=True, host="files.example.com", expect_host="files.example.com", expect_sni="{tls_name}")),
 ]
 
 

@@ -74,7 +74,7 @@ TRANSPORTS = [
     ("http", "capture", None, None, []),
     ("https-sni-absent", "captures", None, "", ["CB-TLS-HTTPS", "CB-TLS-CERT", "CB-TLS-SNI-FALSE", "CB-CFG-SNI-DEFAULT"]),
     ("https-sni-false", "captures", False, "", ["CB-TLS-HTTPS", "CB-TLS-CERT", "CB-TLS-SNI-FALSE"]),
-    ("https-sni-true", "captures", True, "cb.example.test", ["CB-TLS-HTTPS", "CB-TLS-CERT", "CB-TLS-SNI-TRUE", "CB-TLS-SNI-NAME"]),
+    ("https-sni-true", "captures", True, "{tls_name}", ["CB-TLS-HTTPS", "CB-TLS-CERT", "CB-TLS-SNI-TRUE", "CB-TLS-SNI-NAME"]),
 ]
 
 # Custom variables: (name, value) pairs sent, (template key, placeholder)

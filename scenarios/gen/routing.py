@@ -12,7 +12,7 @@ FILE = "routing.toml"
 
 # (id, title, requirements, callbackHost (None: absent), over HTTPS with callbackSNI?).
 # The Host sent is callbackHost when it is non-empty, else the URL's authority.
-HTTPS_SNI = {"urls": ["captures:/cb"], "sni": True, "expect_sni": "cb.example.test", "needs": ["tls-capture"]}
+HTTPS_SNI = {"urls": ["captures:/cb"], "sni": True, "expect_sni": "{tls_name}", "needs": ["tls-capture"]}
 HOSTS = [
     ("route/host/set", "callbackHost sets the Host header exactly (no port)",
      ["CB-HDR-HOST", "CB-HDR-HOST-PORT"], "app.example.com", False),

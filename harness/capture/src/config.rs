@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use cbspec_protocol::signature::KeyUrlAllowlist;
 
+use crate::tls::TlsIdentity;
+
 /// Names the generated certificate covers unless told otherwise: the
 /// loopback name, the name the HTTPS tests resolve to loopback, and the
 /// loopback IP (an IP SAN), so clients can verify any of them.
@@ -21,6 +23,8 @@ pub struct CaptureConfig {
     /// Subject alternative names of the self-signed certificate; entries that
     /// parse as IP addresses become IP SANs.
     pub tls_names: Vec<String>,
+    /// Serve this certificate and key instead of a self-signed one made at start.
+    pub tls_identity: Option<TlsIdentity>,
     /// Refuse TLS handshakes whose ClientHello carries no SNI, as
     /// SNI-dependent hosts (CDNs, shared load balancers) do.
     // spec: CB-TLS-SNI-FALSE
@@ -49,6 +53,7 @@ impl Default for CaptureConfig {
             http_listen: loopback,
             https_listen: Some(loopback),
             tls_names: DEFAULT_TLS_NAMES.iter().map(|n| (*n).to_owned()).collect(),
+            tls_identity: None,
             require_sni: false,
             key_allowlist: KeyUrlAllowlist::default(),
             max_body_bytes: 4 * 1024 * 1024,

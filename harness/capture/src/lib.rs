@@ -36,6 +36,7 @@ pub use answer::{Answer, BOM, DEFAULT_BODY};
 pub use config::{CaptureConfig, DEFAULT_TLS_NAMES};
 pub use recorder::CapturedRequest;
 pub use signature_check::SignatureVerdict;
+pub use tls::{generate_identity, GeneratedIdentity, TlsIdentity};
 
 use answer::Programs;
 use recorder::{lock, Recorder};
@@ -71,7 +72,10 @@ impl CaptureServer {
         // is compiled; install it once per process.
         let _ = rustls::crypto::ring::default_provider().install_default();
 
-        let (tls_config, ca_pem) = tls::self_signed(&config.tls_names)?;
+        let (tls_config, ca_pem) = match &config.tls_identity {
+            Some(identity) => tls::from_identity(identity)?,
+            None => tls::self_signed(&config.tls_names)?,
+        };
         let keys = KeyCache::new(config.key_allowlist.clone(), config.key_fetch_timeout)
             .map_err(|e| CaptureError::KeyClient(e.to_string()))?;
         let http = bind(config.http_listen).await?;
@@ -167,8 +171,8 @@ impl CaptureHandle {
             .map(|addr| format!("https://{host}:{}{path}", addr.port()))
     }
 
-    /// The self-signed certificate (PEM) the HTTPS listener presents; clients
-    /// trust it as a CA.
+    /// The certificate (PEM) the HTTPS listener presents (self-signed unless
+    /// one was given); clients trust it as a CA.
     pub fn ca_pem(&self) -> String {
         self.ca_pem.clone()
     }

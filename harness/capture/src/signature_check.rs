@@ -81,6 +81,31 @@ impl SignatureVerdict {
     pub fn is_valid(&self) -> bool {
         matches!(self, SignatureVerdict::Valid { .. })
     }
+
+    /// The decoded key URL the request named, when it named a readable one.
+    pub fn key_url(&self) -> Option<&str> {
+        match self {
+            SignatureVerdict::Valid { key_url } | SignatureVerdict::Invalid { key_url, .. } => {
+                Some(key_url)
+            }
+            SignatureVerdict::KeyUrlRefused { url, .. }
+            | SignatureVerdict::KeyUnavailable { url, .. } => Some(url),
+            _ => None,
+        }
+    }
+
+    /// A stable one-word name of the verdict, for counts in reports.
+    pub fn word(&self) -> &'static str {
+        match self {
+            SignatureVerdict::Valid { .. } => "valid",
+            SignatureVerdict::Invalid { .. } => "invalid",
+            SignatureVerdict::KeyUrlRefused { .. } => "key-url-refused",
+            SignatureVerdict::KeyUnavailable { .. } => "key-unavailable",
+            SignatureVerdict::Missing { .. } => "unsigned",
+            SignatureVerdict::Duplicated { .. } => "duplicated-header",
+            SignatureVerdict::NotChecked { .. } => "not-checked",
+        }
+    }
 }
 
 impl fmt::Display for SignatureVerdict {

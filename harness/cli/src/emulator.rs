@@ -45,6 +45,11 @@ pub(crate) struct EmulatorArgs {
     #[arg(long = "callback-ca")]
     callback_ca: Vec<PathBuf>,
 
+    /// Resolve this callback host name to this address, as curl's --resolve
+    /// (the port comes from the callback URL), e.g. cb.example.test=127.0.0.1 (repeatable).
+    #[arg(long = "resolve", value_parser = super::resolve_entry)]
+    resolve: Vec<(String, std::net::IpAddr)>,
+
     /// The only accepted key pair (generated and printed when none is given).
     #[command(flatten)]
     credentials: super::CredentialArgs,
@@ -144,7 +149,11 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
         callbacks: CallbackSettings {
             timeout: args.callback_timeout,
             extra_ca_pem,
-            resolve: Vec::new(),
+            resolve: args
+                .resolve
+                .iter()
+                .map(|(name, ip)| (name.clone(), SocketAddr::new(*ip, 0)))
+                .collect(),
             ..CallbackSettings::default()
         },
         production_rules: args.production_rules,

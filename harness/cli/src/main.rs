@@ -12,6 +12,7 @@ mod matrix;
 mod render;
 mod run;
 mod signal;
+mod tls_cert;
 mod verify;
 
 /// Conformance harness and fuzzing suite for Alibaba Cloud OSS upload callbacks.
@@ -36,6 +37,8 @@ enum Command {
     Capture(capture::CaptureArgs),
     /// Run the suite once per driver (native and each SDK adapter) and write the conformance matrix.
     Matrix(matrix::MatrixArgs),
+    /// Write a CA and a certificate it signed for the capture server's HTTPS listener.
+    TlsCert(tls_cert::TlsCertArgs),
 }
 
 /// An OSS key pair, from flags or the SDKs' usual environment variables;
@@ -104,6 +107,21 @@ fn non_empty(text: &str) -> Result<String, String> {
     }
 }
 
+/// A `--resolve NAME=IP` entry (as curl's `--resolve`, without the port:
+/// the port comes from each URL).
+fn resolve_entry(text: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (name, ip) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=IP, e.g. cb.example.test=127.0.0.1"))?;
+    if name.is_empty() || name.contains([':', '/', ' ']) {
+        return Err(format!("{name:?} is not a host name"));
+    }
+    let ip = ip
+        .parse()
+        .map_err(|_| format!("{ip:?} is not an IP address (in {text:?})"))?;
+    Ok((name.to_ascii_lowercase(), ip))
+}
+
 /// A usage error with this message.
 fn usage(message: impl std::fmt::Display) -> CliError {
     CliError::Usage(message.to_string())
@@ -142,6 +160,7 @@ fn try_main() -> Result<u8, CliError> {
         Command::Capture(args) => capture::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Matrix(args) => matrix::run(&args),
+        Command::TlsCert(args) => tls_cert::run(&args),
     }
 }
 

@@ -4,19 +4,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 
 use super::{usage, CliError};
+use cbspec_capture::TlsIdentity;
 use cbspec_protocol::auth::Credentials;
+use cbspec_suite::profile::{Addressing, EndpointProfile, ProfileOverrides};
 use cbspec_suite::report::{ConsoleFormat, Outputs};
 use cbspec_suite::runner::driver::external::{load_registry, DriverSpec};
 use cbspec_suite::runner::driver::protocol::Hello;
 use cbspec_suite::runner::select::{Partition, Selection};
 use cbspec_suite::runner::{
-    execute_plan, DriverPlan, Expectations, RemoteEndpoint, RunOptions, RunPlan, ScenarioResult,
-    TargetChoice,
+    execute_plan, DriverPlan, Expectations, PreflightOptions, RemoteEndpoint, RunOptions,
+    RunOutcome, RunPlan, ScenarioResult, TargetChoice,
 };
 
 /// Output format on stdout.
@@ -81,24 +83,95 @@ pub(crate) struct RunArgs {
     /// The requirement file.
     #[arg(long, default_value = "spec/requirements.md")]
     spec: PathBuf,
-    /// Run against this OSS endpoint instead of the embedded emulator.
-    #[arg(long, requires_all = ["region", "bucket", "callback_base_url"])]
+    /// The endpoint profile (TOML): what the endpoint under test is and can
+    /// do. Every flag below overrides the profile's key of the same name.
+    /// Giving a profile or --endpoint runs against that endpoint instead of
+    /// the embedded emulator.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Run against this OSS endpoint (`endpoint`).
+    #[arg(long)]
     endpoint: Option<String>,
-    /// The endpoint's region.
+    /// The endpoint's region (`region`).
     #[arg(long, value_parser = super::non_empty)]
     region: Option<String>,
-    /// The bucket to use on the endpoint.
+    /// The bucket to use on the endpoint (`bucket`).
     #[arg(long)]
     bucket: Option<String>,
-    /// Where the endpoint reaches the capture server (e.g. a tunnel to --capture-listen).
+    /// A second endpoint, same key pair and bucket, that refuses private
+    /// callback addresses, for the production-rules scenarios (`production_endpoint`).
+    #[arg(long = "production-endpoint")]
+    production_endpoint: Option<String>,
+    /// Where the endpoint reaches the capture server's HTTP listener, e.g. a
+    /// tunnel to --capture-listen (`callback_base_url`).
     #[arg(long = "callback-base-url")]
     callback_base_url: Option<String>,
-    /// Where the capture server listens.
+    /// Where the endpoint reaches the HTTPS listener, by a name its
+    /// certificate covers (`callback_https_base_url`).
+    #[arg(long = "callback-https-base-url")]
+    callback_https_base_url: Option<String>,
+    /// A key-URL prefix the endpoint signs callbacks with (repeatable;
+    /// replaces the profile's `key_url_prefixes`; default: the two official ones).
+    #[arg(long = "allow-key-url-prefix")]
+    allow_key_url_prefix: Vec<String>,
+    /// Whether the endpoint calls back loopback and private addresses (`private_callbacks`).
+    #[arg(long = "private-callbacks")]
+    private_callbacks: Option<bool>,
+    /// The endpoint's callback timeout, e.g. 1s, or `unknown` (`callback_timeout`; default 5s).
+    #[arg(long = "callback-timeout")]
+    callback_timeout: Option<String>,
+    /// The uploader address the endpoint reports in ${clientIp}, or
+    /// `unknown` (`client_ip`; default unknown: that value is judged `info`).
+    #[arg(long = "client-ip")]
+    client_ip: Option<String>,
+    /// How requests name the bucket: path or virtual-hosted (`addressing`).
+    #[arg(long, value_parser = parse_addressing)]
+    addressing: Option<Addressing>,
+    /// Hold the endpoint to the emulator's IMPLEMENTATION-DEFINED choices (`reference`).
+    #[arg(long = "reference")]
+    reference: Option<bool>,
+    /// Resolve this endpoint host name to this address, as curl's --resolve
+    /// (e.g. bucket.oss.example=127.0.0.1; repeatable).
+    #[arg(long = "resolve", value_parser = super::resolve_entry)]
+    resolve: Vec<(String, std::net::IpAddr)>,
+    /// Make the bucket when the preflight finds it missing.
+    #[arg(long = "create-bucket")]
+    create_bucket: bool,
+    /// Do not check the endpoint, credentials, bucket and callback path before the run.
+    #[arg(long = "skip-preflight")]
+    skip_preflight: bool,
+    /// How long the preflight waits for its canary callback.
+    #[arg(long = "preflight-wait", default_value = "10s", value_parser = preflight_wait)]
+    preflight_wait: Duration,
+    /// Where the capture server's HTTP listener binds.
     #[arg(long = "capture-listen", default_value = "127.0.0.1:0")]
     capture_listen: SocketAddr,
-    /// The key pair for --endpoint.
+    /// Where its HTTPS listener binds (against an endpoint; the embedded run
+    /// takes a free port).
+    #[arg(long = "capture-https-listen")]
+    capture_https_listen: Option<SocketAddr>,
+    /// The certificate (PEM, leaf first) the HTTPS listener serves instead
+    /// of a self-signed one (see `cbspec tls-cert`).
+    #[arg(long = "capture-tls-cert", requires = "capture_tls_key")]
+    capture_tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long = "capture-tls-key", requires = "capture_tls_cert")]
+    capture_tls_key: Option<PathBuf>,
+    /// The key pair for the endpoint.
     #[command(flatten)]
     credentials: super::CredentialArgs,
+}
+
+fn parse_addressing(text: &str) -> Result<Addressing, String> {
+    text.parse()
+}
+
+fn preflight_wait(text: &str) -> Result<Duration, String> {
+    match cbspec_emulator::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be above zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Runs `cbspec run`: turns the arguments into a plan, carries it out in
@@ -126,6 +199,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
             )));
         }
     }
+    let target = target_choice(args)?;
+    if let TargetChoice::Remote(remote) = &target {
+        remote
+            .profile
+            .check_capture_listeners(args.capture_listen, args.capture_https_listen)
+            .map_err(usage)?;
+        if args.format == Format::Human {
+            eprintln!("{}", remote.profile);
+        }
+    }
     let outputs = Outputs {
         console: match args.format {
             Format::Human => ConsoleFormat::Human,
@@ -140,8 +223,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
         requirements: requirements.clone(),
         expectations: expectations(args)?,
         driver: driver_plan(args)?,
-        target: target_choice(args)?,
+        target,
         capture_listen: args.capture_listen,
+        capture_https_listen: args.capture_https_listen,
+        capture_tls: capture_tls(args)?,
+        preflight: (!args.skip_preflight).then_some(PreflightOptions {
+            create_bucket: args.create_bucket,
+            callback_wait: args.preflight_wait,
+        }),
         options: RunOptions {
             jobs: args.jobs,
             ..RunOptions::default()
@@ -165,11 +254,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
         );
     };
     let started = Instant::now();
-    let results = super::new_runtime()?.block_on(execute_plan(plan, announce, progress))?;
+    let outcome = super::new_runtime()?.block_on(execute_plan(plan, announce, progress));
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    outputs.write(&mut std::io::stdout().lock(), &results, &requirements)?;
+    let RunOutcome { results, facts } = outcome?;
+    outputs.write(
+        &mut std::io::stdout().lock(),
+        &results,
+        &requirements,
+        &facts,
+    )?;
     if args.format == Format::Human {
         eprintln!(
             "ran {} scenarios in {:.2} s",
@@ -212,25 +307,87 @@ fn expectations(args: &RunArgs) -> Result<Expectations, CliError> {
     })
 }
 
-/// The embedded emulator, or the endpoint named on the command line.
+/// The embedded emulator, or the endpoint the profile and flags describe.
 fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
-    let Some(endpoint) = &args.endpoint else {
-        return Ok(TargetChoice::Embedded);
+    let overrides = ProfileOverrides {
+        endpoint: args.endpoint.clone(),
+        region: args.region.clone(),
+        bucket: args.bucket.clone(),
+        production_endpoint: args.production_endpoint.clone(),
+        callback_base_url: args.callback_base_url.clone(),
+        callback_https_base_url: args.callback_https_base_url.clone(),
+        key_url_prefixes: args.allow_key_url_prefix.clone(),
+        private_callbacks: args.private_callbacks,
+        callback_timeout: args.callback_timeout.clone(),
+        client_ip: args.client_ip.clone(),
+        addressing: args.addressing,
+        reference: args.reference,
+    };
+    let profile = match (&args.profile, &args.endpoint) {
+        (Some(path), _) => EndpointProfile::load(path, &overrides).map_err(usage)?,
+        (None, Some(_)) => EndpointProfile::from_flags(&overrides).map_err(usage)?,
+        (None, None) => {
+            let remote_only = [
+                ("--region", args.region.is_some()),
+                ("--bucket", args.bucket.is_some()),
+                ("--production-endpoint", args.production_endpoint.is_some()),
+                ("--callback-base-url", args.callback_base_url.is_some()),
+                (
+                    "--callback-https-base-url",
+                    args.callback_https_base_url.is_some(),
+                ),
+                (
+                    "--allow-key-url-prefix",
+                    !args.allow_key_url_prefix.is_empty(),
+                ),
+                ("--private-callbacks", args.private_callbacks.is_some()),
+                ("--callback-timeout", args.callback_timeout.is_some()),
+                ("--client-ip", args.client_ip.is_some()),
+                ("--addressing", args.addressing.is_some()),
+                ("--reference", args.reference.is_some()),
+                ("--resolve", !args.resolve.is_empty()),
+                ("--create-bucket", args.create_bucket),
+                (
+                    "--capture-https-listen",
+                    args.capture_https_listen.is_some(),
+                ),
+                ("--capture-tls-cert", args.capture_tls_cert.is_some()),
+            ];
+            if let Some((flag, _)) = remote_only.iter().find(|(_, given)| *given) {
+                return Err(usage(format!(
+                    "{flag} describes a remote endpoint: give --profile FILE or --endpoint URL too"
+                )));
+            }
+            return Ok(TargetChoice::Embedded);
+        }
     };
     let (Some(id), Some(secret)) = (
         &args.credentials.access_key_id,
         &args.credentials.access_key_secret,
     ) else {
         return Err(usage(
-            "--endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags)",
+            "a remote endpoint needs OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (or the flags)",
         ));
     };
-    Ok(TargetChoice::Remote(RemoteEndpoint {
-        endpoint: endpoint.clone(),
-        region: args.region.clone().unwrap_or_default(),
-        bucket: args.bucket.clone().unwrap_or_default(),
-        callback_base_url: args.callback_base_url.clone().unwrap_or_default(),
+    Ok(TargetChoice::Remote(Box::new(RemoteEndpoint {
+        profile,
         credentials: Credentials::new(id.clone(), secret.clone()),
+        resolve: args.resolve.clone(),
+    })))
+}
+
+/// The HTTPS listener's certificate and key, when given.
+fn capture_tls(args: &RunArgs) -> Result<Option<TlsIdentity>, CliError> {
+    let (Some(cert), Some(key)) = (&args.capture_tls_cert, &args.capture_tls_key) else {
+        return Ok(None);
+    };
+    let read = |flag: &str, path: &PathBuf| {
+        std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("cannot read {flag} {}: {e}", path.display())))
+    };
+    Ok(Some(TlsIdentity {
+        cert_pem: read("--capture-tls-cert", cert)?,
+        key_pem: read("--capture-tls-key", key)?,
     }))
 }
 

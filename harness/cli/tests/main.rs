@@ -4,5 +4,6 @@
 mod architecture;
 mod capture_cli;
 mod cli;
+mod remote_cli;
 mod run_cli;
 mod support;

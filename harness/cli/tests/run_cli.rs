@@ -54,10 +54,26 @@ fn a_selection_runs_and_writes_junit_json_and_html() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    let lines: Vec<serde_json::Value> = text(&out.stdout)
+    let mut lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    // The last line holds the run's facts: every scenario here expects one
+    // callback, and the capture server saw each, validly signed.
+    let run = lines.pop().unwrap();
+    assert!(run["id"].is_null(), "{run}");
+    assert_eq!(run["run"]["preflight"]["state"], "not-needed", "{run}");
+    assert_eq!(
+        run["run"]["callbacks_received"].as_u64(),
+        Some(lines.len() as u64),
+        "{run}"
+    );
+    assert_eq!(
+        run["run"]["signatures"]["valid"].as_u64(),
+        Some(lines.len() as u64),
+        "{run}"
+    );
+    assert_eq!(run["warnings"], serde_json::json!([]));
     assert!(!lines.is_empty());
     for line in &lines {
         assert_eq!(line["verdict"], "pass", "{line}");
@@ -112,12 +128,20 @@ fn a_server_that_stores_nothing_and_never_calls_back_fails_with_diffs() {
             "--bucket",
             "b1",
             "--callback-base-url",
-            "http://127.0.0.1:9",
+            "http://capture.invalid",
+            "--skip-preflight",
         ],
         &[("OSS_ACCESS_KEY_ID", "ak"), ("OSS_ACCESS_KEY_SECRET", "sk")],
     );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("preflight: skipped (--skip-preflight)")
+            && stdout.contains("callbacks received: 0")
+            && stdout
+                .contains("warning: no callback request reached the capture server during the run"),
+        "the run says that no callback arrived: {stdout}"
+    );
     assert!(
         stdout.contains("fail        put/header/form/basic"),
         "{stdout}"

@@ -123,10 +123,199 @@ impl OssAnswer {
     }
 }
 
-/// Why a call could not be made.
-#[derive(Debug, thiserror::Error)]
-#[error("request to the OSS endpoint failed: {0}")]
-pub struct CallError(String);
+/// What went wrong below HTTP when a call failed, as far as the error
+/// chain tells: the first thing a user checks differs for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCause {
+    /// Nothing listens at the address (connection refused).
+    Refused,
+    /// The peer closed or reset the connection mid-exchange.
+    Reset,
+    /// The connection or the answer took longer than the client's timeout.
+    TimedOut,
+    /// The TLS handshake failed (certificate, name, protocol).
+    Tls,
+    /// The host name did not resolve.
+    Dns,
+    /// The request could not even be built (a bad method or URL).
+    Request,
+    /// Anything else.
+    Other,
+}
+
+impl TransportCause {
+    /// A few words for people, and what to check.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TransportCause::Refused => {
+                "connection refused: is the endpoint running at that address and port?"
+            }
+            TransportCause::Reset => "connection reset or closed by the peer",
+            TransportCause::TimedOut => {
+                "timed out: is the address reachable, or the endpoint overloaded?"
+            }
+            TransportCause::Tls => {
+                "TLS handshake failed: check the certificate, its names and the CA"
+            }
+            TransportCause::Dns => {
+                "the host name does not resolve: check the name, or use --resolve"
+            }
+            TransportCause::Request => "the request could not be built",
+            TransportCause::Other => "transport error",
+        }
+    }
+
+    /// A stable one-word name, for machine-readable reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            TransportCause::Refused => "refused",
+            TransportCause::Reset => "reset",
+            TransportCause::TimedOut => "timeout",
+            TransportCause::Tls => "tls",
+            TransportCause::Dns => "dns",
+            TransportCause::Request => "request",
+            TransportCause::Other => "other",
+        }
+    }
+
+    /// Classifies an error by walking its source chain: the I/O error kind
+    /// where there is one, else the resolver's and TLS stack's own errors.
+    pub fn of(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut texts = Vec::new();
+        let mut next = Some(error);
+        while let Some(e) = next {
+            if let Some(io) = e.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind;
+                match io.kind() {
+                    ErrorKind::ConnectionRefused => return Self::Refused,
+                    ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof => return Self::Reset,
+                    ErrorKind::TimedOut => return Self::TimedOut,
+                    _ => {}
+                }
+            }
+            if e.downcast_ref::<rustls::Error>().is_some() {
+                return Self::Tls;
+            }
+            if let Some(r) = e.downcast_ref::<reqwest::Error>() {
+                if r.is_timeout() {
+                    return Self::TimedOut;
+                }
+                if r.is_builder() {
+                    return Self::Request;
+                }
+            }
+            texts.push(e.to_string());
+            next = e.source();
+        }
+        let text = texts.join(": ");
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            Self::Dns
+        } else if text.contains("certificate") || text.contains("tls") {
+            Self::Tls
+        } else if text.contains("connection closed") || text.contains("reset") {
+            Self::Reset
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// Why a call could not be made: the cause, and the whole error chain.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("request to the OSS endpoint failed: {} ({detail})", cause.describe())]
+pub struct CallError {
+    /// What went wrong below HTTP.
+    pub cause: TransportCause,
+    /// The error chain, for people.
+    pub detail: String,
+}
+
+impl CallError {
+    fn new(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut detail = error.to_string();
+        let mut next = error.source();
+        while let Some(e) = next {
+            let text = e.to_string();
+            if !detail.contains(&text) {
+                detail = format!("{detail}: {text}");
+            }
+            next = e.source();
+        }
+        Self {
+            cause: TransportCause::of(error),
+            detail,
+        }
+    }
+
+    fn request(detail: impl Into<String>) -> Self {
+        Self {
+            cause: TransportCause::Request,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// How requests name the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// `scheme://endpoint/bucket/key`.
+    #[default]
+    Path,
+    /// `scheme://bucket.endpoint/key`.
+    VirtualHosted,
+}
+
+/// How a client connects, beyond the endpoint and key pair.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Whole-call timeout.
+    pub timeout: Duration,
+    /// Path or virtual-hosted requests.
+    pub addressing: Addressing,
+    /// Host names resolved to these addresses instead of through DNS (the
+    /// port comes from the URL), as curl's `--resolve`.
+    pub resolve: Vec<(String, std::net::IpAddr)>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            addressing: Addressing::Path,
+            resolve: Vec::new(),
+        }
+    }
+}
+
+/// The URL a call goes to: `/bucket/key` on the endpoint (path style), or
+/// `/key` on `bucket.<endpoint host>` (virtual-hosted). Pure, for tests.
+pub fn request_url(
+    endpoint: &str,
+    addressing: Addressing,
+    call: &OssCall,
+    extra_query: &[(String, String)],
+) -> String {
+    match (addressing, call.bucket.as_deref()) {
+        (Addressing::VirtualHosted, Some(bucket)) => {
+            let (scheme, authority) = endpoint.split_once("://").unwrap_or(("http", endpoint));
+            let path_style = OssClient::target(call, extra_query);
+            let rest = path_style
+                .strip_prefix('/')
+                .and_then(|t| t.strip_prefix(bucket))
+                .unwrap_or(&path_style);
+            let rest = if rest.starts_with('/') {
+                rest.to_owned()
+            } else {
+                format!("/{rest}")
+            };
+            format!("{scheme}://{bucket}.{authority}{rest}")
+        }
+        _ => format!("{endpoint}{}", OssClient::target(call, extra_query)),
+    }
+}
 
 /// A client for one endpoint and key pair.
 #[derive(Debug, Clone)]
@@ -134,6 +323,7 @@ pub struct OssClient {
     endpoint: String,
     credentials: Credentials,
     region: String,
+    addressing: Addressing,
     http: reqwest::Client,
 }
 
@@ -145,17 +335,38 @@ impl OssClient {
         region: &str,
         timeout: Duration,
     ) -> Result<Self, CallError> {
+        Self::with_options(
+            endpoint,
+            credentials,
+            region,
+            &ClientOptions {
+                timeout,
+                ..ClientOptions::default()
+            },
+        )
+    }
+
+    /// A client for `endpoint` with the given addressing and name overrides.
+    pub fn with_options(
+        endpoint: &str,
+        credentials: Credentials,
+        region: &str,
+        options: &ClientOptions,
+    ) -> Result<Self, CallError> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .build()
-            .map_err(|e| CallError(e.to_string()))?;
+            .no_proxy();
+        for (name, ip) in &options.resolve {
+            builder = builder.resolve(name, std::net::SocketAddr::new(*ip, 0));
+        }
+        let http = builder.build().map_err(|e| CallError::new(&e))?;
         Ok(Self {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             credentials,
             region: region.to_owned(),
+            addressing: options.addressing,
             http,
         })
     }
@@ -207,14 +418,14 @@ impl OssClient {
             }
             Auth::Anonymous => {}
         }
-        let url = format!("{}{}", self.endpoint, Self::target(&call, &extra_query));
+        let url = request_url(&self.endpoint, self.addressing, &call, &extra_query);
         let method = reqwest::Method::from_bytes(call.method.as_bytes())
-            .map_err(|e| CallError(e.to_string()))?;
+            .map_err(|e| CallError::request(e.to_string()))?;
         let mut builder = self.http.request(method, url).body(call.body.clone());
         for (name, value) in &signable.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let response = builder.send().await.map_err(|e| CallError(e.to_string()))?;
+        let response = builder.send().await.map_err(|e| CallError::new(&e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -226,10 +437,7 @@ impl OssClient {
                 )
             })
             .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| CallError(e.to_string()))?;
+        let body = response.bytes().await.map_err(|e| CallError::new(&e))?;
         Ok(OssAnswer {
             status,
             headers,
@@ -290,5 +498,10 @@ impl OssClient {
     /// The endpoint, `scheme://host:port`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Path or virtual-hosted requests.
+    pub fn addressing(&self) -> Addressing {
+        self.addressing
     }
 }

@@ -3,6 +3,7 @@
 //! traceability. The scenarios themselves run in `tests/scenarios.rs`, one
 //! test case each.
 
+mod attribution;
 mod driver_adapters;
 mod scenario_files;
 mod sdk_judging;

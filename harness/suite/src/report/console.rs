@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use super::tally;
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::observation::Mismatch;
+use crate::runner::{RunFacts, ScenarioResult, Verdict};
 use crate::scenario::Requirement;
 
 /// The full human report.
@@ -14,6 +15,7 @@ pub fn render(
     results: &[ScenarioResult],
     requirements: &HashMap<String, Requirement>,
     strict: bool,
+    facts: &RunFacts,
 ) -> String {
     let mut out = String::new();
     for r in results.iter().filter(|r| r.verdict != Verdict::Pass) {
@@ -31,8 +33,11 @@ pub fn render(
             for m in &r.mismatches {
                 let _ = writeln!(
                     out,
-                    "  - {}\n      expected: {}\n      observed: {}",
-                    m.what, m.expected, m.observed
+                    "  - {}{}\n      expected: {}\n      observed: {}",
+                    m.what,
+                    breaks(m),
+                    m.expected,
+                    m.observed
                 );
             }
             if r.mismatches.is_empty() {
@@ -47,6 +52,13 @@ pub fn render(
         } else {
             let _ = writeln!(out, "  {}", r.message);
         }
+    }
+    let _ = writeln!(out, "\nrun:");
+    for line in facts.lines() {
+        let _ = writeln!(out, "  {line}");
+    }
+    for warning in facts.warnings() {
+        let _ = writeln!(out, "warning: {warning}");
     }
     let counts = tally(results);
     let _ = writeln!(out, "\n{:<12} {:>6}", "verdict", "count");
@@ -64,5 +76,19 @@ pub fn render(
         .count();
     let passed = results.len() - failed;
     let _ = writeln!(out, "{passed} passed, {failed} failed");
+    out
+}
+
+/// ` [CB-X MUST]`: the requirement a mismatch breaks and its level, and why
+/// it is only recorded when it is.
+pub(crate) fn breaks(m: &Mismatch) -> String {
+    let mut out = match (&m.requirement, m.level) {
+        (Some(id), Some(level)) => format!(" [{id} {level}]"),
+        (Some(id), None) => format!(" [{id}]"),
+        _ => String::new(),
+    };
+    if let Some(why) = &m.unknowable {
+        out.push_str(&format!(" (recorded only: {why})"));
+    }
     out
 }

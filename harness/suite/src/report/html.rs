@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::tally;
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::{RunFacts, ScenarioResult, Verdict};
 
 fn esc(text: &str) -> String {
     quick_xml::escape::escape(text).into_owned()
@@ -23,7 +23,7 @@ fn colour(verdict: Verdict) -> &'static str {
 }
 
 /// The page.
-pub fn render(results: &[ScenarioResult], title: &str) -> String {
+pub fn render(results: &[ScenarioResult], title: &str, facts: &RunFacts) -> String {
     let mut groups: BTreeMap<(String, String), Vec<&ScenarioResult>> = BTreeMap::new();
     for r in results {
         groups
@@ -51,7 +51,18 @@ details summary{{cursor:pointer}}</style></head><body><h1>{t}</h1>",
             verdict.word()
         );
     }
-    out.push_str("</p>\n<h2>Matrix</h2><table><tr><th>upload type</th><th>body type</th>");
+    out.push_str("</p>\n<h2>Run</h2><ul class=\"facts\">");
+    for line in facts.lines() {
+        let _ = write!(out, "<li>{}</li>", esc(&line));
+    }
+    for warning in facts.warnings() {
+        let _ = write!(
+            out,
+            "<li class=\"warning\"><b>warning:</b> {}</li>",
+            esc(&warning)
+        );
+    }
+    out.push_str("</ul>\n<h2>Matrix</h2><table><tr><th>upload type</th><th>body type</th>");
     for v in Verdict::ALL {
         let _ = write!(out, "<th>{}</th>", v.word());
     }
@@ -90,8 +101,9 @@ details summary{{cursor:pointer}}</style></head><body><h1>{t}</h1>",
             for m in &r.mismatches {
                 let _ = write!(
                     out,
-                    "<p><b>{}</b><br>expected: <code>{}</code><br>observed: <code>{}</code></p>",
+                    "<p><b>{}</b>{}<br>expected: <code>{}</code><br>observed: <code>{}</code></p>",
                     esc(&m.what),
+                    esc(&super::console::breaks(m)),
                     esc(&m.expected),
                     esc(&m.observed)
                 );

@@ -2,11 +2,21 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::{RunFacts, ScenarioResult, Verdict};
 
 /// The JUnit document for a run.
-pub fn render(results: &[ScenarioResult], strict: bool) -> String {
+pub fn render(results: &[ScenarioResult], strict: bool, facts: &RunFacts) -> String {
     let mut suite = TestSuite::new("cbspec");
+    suite.add_property((
+        "callbacks_received",
+        facts.callbacks_received.to_string().as_str(),
+    ));
+    suite.add_property(("target", facts.target.as_str()));
+    let mut run_text = facts.lines().join("\n");
+    for warning in facts.warnings() {
+        run_text.push_str(&format!("\nwarning: {warning}"));
+    }
+    suite.system_out = Some(run_text.into());
     for r in results {
         let status = match r.verdict {
             Verdict::Pass | Verdict::Info | Verdict::Xfail => TestCaseStatus::success(),

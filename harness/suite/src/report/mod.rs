@@ -1,5 +1,6 @@
 //! Reports of a run: the console summary, JSON lines, JUnit XML and a
-//! self-contained HTML page. Each writer takes the results and nothing else.
+//! self-contained HTML page. Each writer takes the results and the run's
+//! facts (what the capture server received, transport errors, preflight).
 
 pub mod console;
 pub mod html;
@@ -11,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::{RunFacts, ScenarioResult, Verdict};
 use crate::scenario::Requirement;
 
 /// What goes on standard output.
@@ -59,10 +60,16 @@ impl Outputs {
         console: &mut impl Write,
         results: &[ScenarioResult],
         requirements: &HashMap<String, Requirement>,
+        facts: &RunFacts,
     ) -> Result<(), ReportError> {
         let text = match self.console {
-            ConsoleFormat::Human => console::render(results, requirements, self.strict),
-            ConsoleFormat::Json => results.iter().map(|r| json::line(r) + "\n").collect(),
+            ConsoleFormat::Human => console::render(results, requirements, self.strict, facts),
+            ConsoleFormat::Json => {
+                let mut text: String = results.iter().map(|r| json::line(r) + "\n").collect();
+                text.push_str(&json::run_line(facts));
+                text.push('\n');
+                text
+            }
         };
         console
             .write_all(text.as_bytes())
@@ -75,11 +82,11 @@ impl Outputs {
             })
         };
         if let Some(path) = &self.junit {
-            write_file(path, junit::render(results, self.strict))?;
+            write_file(path, junit::render(results, self.strict, facts))?;
         }
         if let Some(path) = &self.html {
             let title = format!("cbspec run: {} scenarios", results.len());
-            write_file(path, html::render(results, &title))?;
+            write_file(path, html::render(results, &title, facts))?;
         }
         Ok(())
     }

@@ -21,8 +21,11 @@ pub enum RunError {
     ReservePort(std::io::Error),
     /// The capture server was started without the HTTPS listener the
     /// embedded target needs.
-    #[error("the capture server has no HTTPS listener")]
+    #[error("the capture server has no HTTPS listener: give --capture-https-listen ADDR for the HTTPS callback base URL")]
     NoHttpsListener,
+    /// A preflight step failed: the run would mean nothing.
+    #[error(transparent)]
+    Preflight(#[from] super::preflight::PreflightError),
     /// The emulator's key URL is not a usable allowlist prefix.
     #[error("the emulator's key URL base cannot be allowed: {0}")]
     KeyPrefix(cbspec_protocol::signature::PrefixError),

@@ -217,7 +217,10 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         DriverOutcome::Surfaced(surfaced) => {
             judge_sdk(&mut observation, &plan, wire, since, *surfaced);
         }
-        DriverOutcome::Failed(e) => observation.transport_error = Some(e),
+        DriverOutcome::Failed { cause, message } => {
+            observation.transport_error = Some(message);
+            observation.transport_cause = cause;
+        }
         DriverOutcome::Unsupported(why) => {
             observation.unsupported = Some(why);
             return observation;
@@ -311,6 +314,8 @@ fn judge_sdk(
                 expected: format!("requests for the object {:?}", upload.key),
                 observed: "none reached the endpoint (did the SDK address another key?)".into(),
                 requirement: None,
+                level: None,
+                unknowable: None,
             });
             observation.answer = Some(surfaced.as_observed());
         }

@@ -13,6 +13,8 @@ fn check(out: &mut Vec<Mismatch>, what: impl Into<String>, expected: &str, obser
     if observed != Some(expected) {
         out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: what.into(),
             expected: show(expected),
             observed: observed.map_or_else(|| "nothing".to_owned(), show),
@@ -26,6 +28,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     let Some(answer) = &observation.answer else {
         out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: "upload".into(),
             expected: format!("an answer with status {}", expect.status),
             observed: observation
@@ -43,6 +47,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     if answer.status != expect.status {
         out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: "upload.status".into(),
             expected: expect.status.to_string(),
             observed: format!("{} {}", answer.status, excerpt(&body)),
@@ -97,6 +103,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
             }
             Err(e) => out.push(Mismatch {
                 requirement: None,
+                level: None,
+                unknowable: None,
                 what: "upload.error".into(),
                 expected: "an OSS error document".into(),
                 observed: format!("{e}: {}", excerpt(&body)),
@@ -107,6 +115,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
     if observation.callbacks.len() != expect.callback.len() {
         out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: "callbacks".into(),
             expected: format!("{} request(s)", expect.callback.len()),
             observed: format!(
@@ -141,6 +151,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
         match &observation.object {
             None => out.push(Mismatch {
                 requirement: None,
+                level: None,
+                unknowable: None,
                 what: "object".into(),
                 expected: "a GET after the upload".into(),
                 observed: "none was made".into(),
@@ -150,6 +162,8 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
                 if stored != object.stored {
                     out.push(Mismatch {
                         requirement: None,
+                        level: None,
+                        unknowable: None,
                         what: "object.stored".into(),
                         expected: object.stored.to_string(),
                         observed: format!("{stored} (GET answered {})", got.status),
@@ -236,12 +250,16 @@ fn judge_callback(
     match expected.signature {
         SignatureExpectation::Valid if !observed.signature_valid => out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: at("signature"),
             expected: "a valid signature".into(),
             observed: observed.signature_detail.clone(),
         }),
         SignatureExpectation::Invalid if observed.signature_valid => out.push(Mismatch {
             requirement: None,
+            level: None,
+            unknowable: None,
             what: at("signature"),
             expected: "an invalid signature".into(),
             observed: "a valid one".into(),
@@ -253,6 +271,8 @@ fn judge_callback(
         if value.is_none_or(|v| httpdate::parse_http_date(v).is_err() || !v.ends_with(" GMT")) {
             out.push(Mismatch {
                 requirement: None,
+                level: None,
+                unknowable: None,
                 what: at(&format!("headers.{name}")),
                 expected: "an RFC 1123 GMT date".into(),
                 observed: value.map_or_else(|| "nothing".to_owned(), show),
@@ -261,7 +281,7 @@ fn judge_callback(
     }
     if let Some(sni) = &expected.sni {
         let observed_sni = observed.sni.clone().unwrap_or_default();
-        check(out, at("sni"), sni, Some(&observed_sni));
+        check(out, at("sni"), &tokens.apply(sni, ""), Some(&observed_sni));
     }
 }
 

@@ -3,13 +3,16 @@
 //! The target is any OSS endpoint reached over HTTP: the embedded emulator
 //! is judged exactly like any other endpoint.
 
+pub mod attribution;
 pub mod driver;
 mod error;
 pub mod execute;
 pub mod expectations;
+pub mod facts;
 pub mod judge;
 pub mod observation;
 pub mod plan;
+pub mod preflight;
 pub mod select;
 pub mod session;
 pub mod targets;
@@ -18,11 +21,13 @@ pub mod verdict;
 
 pub use driver::DriverChoice;
 pub use error::RunError;
-pub use plan::{execute_plan, DriverPlan, RunPlan};
+pub use facts::RunFacts;
+pub use plan::{execute_plan, DriverPlan, RunOutcome, RunPlan};
+pub use preflight::{PreflightError, PreflightOptions};
 pub use session::{Session, SessionConfig, TargetChoice};
 pub use targets::RemoteEndpoint;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,7 +38,7 @@ pub use execute::{Capture, Endpoints, KeyLocks, WireLog};
 pub use expectations::{Expectations, ExpectationsError};
 use observation::{Mismatch, Tokens};
 
-use crate::scenario::{LoadedScenario, Need};
+use crate::scenario::{AuthVersion, LoadedScenario, Need};
 use cbspec_client::OssClient;
 
 /// A scenario's outcome, as in design.md's judging rules.
@@ -115,46 +120,55 @@ pub struct ScenarioResult {
     /// Requirements whose mismatches here the expectations file lists as
     /// known deviations of the driver.
     pub known_deviations: Vec<String>,
+    /// Why the upload got no answer, when it got none.
+    pub transport_failure: Option<TransportFailure>,
 }
 
-/// What the target offers.
+/// An upload that got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportFailure {
+    /// What went wrong below HTTP, when the native client could tell.
+    pub cause: Option<cbspec_client::TransportCause>,
+    /// The message.
+    pub message: String,
+}
+
+/// What the target offers: every need it lacks, with the reason that
+/// `unsupported` verdicts give, and the signing versions it accepts.
 #[derive(Debug, Clone, Default)]
 pub struct Capabilities {
-    /// Needs the target satisfies.
-    pub offers: BTreeSet<Need>,
+    /// Needs the target does not satisfy, each with why.
+    pub lacks: BTreeMap<Need, String>,
     /// Whether the target is the embedded emulator (held to IMPLEMENTATION-DEFINED choices).
     pub is_reference: bool,
+    /// Signing versions the target accepts.
+    pub signing: BTreeSet<AuthVersion>,
 }
 
 impl Capabilities {
-    /// Offers every need.
+    /// Offers every need and both signing versions (the embedded emulator).
     pub fn everything() -> Self {
         Self {
-            offers: [
-                Need::PrivateCallbacks,
-                Need::ShortTimeout,
-                Need::TlsCapture,
-                Need::ProductionRules,
-            ]
-            .into(),
+            lacks: BTreeMap::new(),
             is_reference: true,
+            signing: [AuthVersion::V1, AuthVersion::V4].into(),
         }
     }
 
-    /// Offers these needs.
-    pub fn with(needs: &[Need], is_reference: bool) -> Self {
-        Self {
-            offers: needs.iter().copied().collect(),
-            is_reference,
-        }
-    }
-
-    pub(crate) fn missing(&self, needs: &[Need]) -> Vec<Need> {
-        needs
+    /// Why the target cannot run a scenario with these needs and this
+    /// signing version, or `None` when it can.
+    pub(crate) fn refusal(&self, needs: &[Need], signing: AuthVersion) -> Option<String> {
+        let mut reasons: Vec<String> = needs
             .iter()
-            .copied()
-            .filter(|n| !self.offers.contains(n))
-            .collect()
+            .filter_map(|n| self.lacks.get(n).map(|why| format!("{}: {why}", n.word())))
+            .collect();
+        if !self.signing.contains(&signing) {
+            reasons.push(format!(
+                "{} signing: the profile's signing list does not include it",
+                signing.word()
+            ));
+        }
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 }
 

@@ -10,6 +10,8 @@ use cbspec_protocol::error_document::ErrorDocument;
 use cbspec_protocol::headers::Headers;
 use serde_json::Value;
 
+use crate::scenario::Level;
+
 /// One callback request as the capture server saw it, relative to the
 /// scenario's path prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +68,8 @@ pub struct Observation {
     pub answer: Option<ObservedAnswer>,
     /// Why the upload could not be made, if it could not.
     pub transport_error: Option<String>,
+    /// What went wrong below HTTP, when the native client could tell.
+    pub transport_cause: Option<cbspec_client::TransportCause>,
     /// Callback requests, in arrival order.
     pub callbacks: Vec<ObservedCallback>,
     /// The GET after the upload, when the scenario checks the object.
@@ -87,16 +91,29 @@ pub struct Tokens {
     pub capture: String,
     /// `{captures}`: host:port of the HTTPS capture listener, by name.
     pub captures: String,
-    /// `{client_ip}`.
-    pub client_ip: String,
+    /// `{tls_name}`: the name HTTPS callbacks use (their expected SNI).
+    pub tls_name: String,
+    /// `{client_ip}`: the uploader address the endpoint reports, when the
+    /// profile declares it.
+    pub client_ip: Option<String>,
 }
 
+/// What `{client_ip}` expands to when the endpoint's view of the uploader is
+/// unknown: no endpoint sends it, so the value is always a mismatch, which
+/// the verdict then records as `info` (see `attribution`).
+pub const UNKNOWN_CLIENT_IP: &str = "<client-ip-unknown>";
+
 impl Tokens {
-    pub(crate) fn apply(&self, text: &str, request_id: &str) -> String {
+    /// `text` with every token replaced by this run's value.
+    pub fn apply(&self, text: &str, request_id: &str) -> String {
         text.replace("{bucket}", &self.bucket)
             .replace("{captures}", &self.captures)
             .replace("{capture}", &self.capture)
-            .replace("{client_ip}", &self.client_ip)
+            .replace("{tls_name}", &self.tls_name)
+            .replace(
+                "{client_ip}",
+                self.client_ip.as_deref().unwrap_or(UNKNOWN_CLIENT_IP),
+            )
             .replace("{request_id}", request_id)
     }
 }
@@ -110,9 +127,15 @@ pub struct Mismatch {
     pub expected: String,
     /// Observed value.
     pub observed: String,
-    /// The requirement this difference breaks, when it is not simply the
-    /// scenario's own (the SDK checks name theirs).
+    /// The requirement this difference breaks. The SDK checks name theirs
+    /// when they find it; [`super::attribution`] names it for the rest.
     pub requirement: Option<String>,
+    /// That requirement's level, once attributed.
+    pub level: Option<Level>,
+    /// Why the expected value cannot be known for this endpoint (e.g. the
+    /// profile declares its view of the client IP unknown): such a
+    /// difference is recorded as `info`, never judged.
+    pub unknowable: Option<String>,
 }
 
 impl fmt::Display for Mismatch {
@@ -122,8 +145,13 @@ impl fmt::Display for Mismatch {
             "{}: expected {}, observed {}",
             self.what, self.expected, self.observed
         )?;
-        match &self.requirement {
-            Some(id) => write!(f, " [{id}]"),
+        match (&self.requirement, self.level) {
+            (Some(id), Some(level)) => write!(f, " [{id} {level}]")?,
+            (Some(id), None) => write!(f, " [{id}]")?,
+            _ => {}
+        }
+        match &self.unknowable {
+            Some(why) => write!(f, " (recorded only: {why})"),
             None => Ok(()),
         }
     }
@@ -137,6 +165,8 @@ impl Mismatch {
             expected,
             observed,
             requirement: Some(requirement.to_owned()),
+            level: None,
+            unknowable: None,
         }
     }
 }

@@ -9,9 +9,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cbspec_capture::{CaptureConfig, CaptureServer};
+use cbspec_capture::{CaptureConfig, CaptureHandle, CaptureServer, TlsIdentity};
 use cbspec_emulator::EmulatorHandle;
 
+use super::attribution::attribute;
 use super::driver::DriverChoice;
 use super::error::RunError;
 use super::execute::{execute, Capture, ScenarioContext};
@@ -27,7 +28,7 @@ pub enum TargetChoice {
     /// A fresh embedded emulator pair (the second with production rules).
     Embedded,
     /// An OSS endpoint reached over the network.
-    Remote(RemoteEndpoint),
+    Remote(Box<RemoteEndpoint>),
 }
 
 /// How to start a session.
@@ -37,9 +38,14 @@ pub struct SessionConfig {
     pub target: TargetChoice,
     /// Who performs the uploads.
     pub driver: DriverChoice,
-    /// Where the capture server's HTTP listener binds (its HTTPS listener
-    /// takes a free port on the same address).
+    /// Where the capture server's HTTP listener binds.
     pub capture_listen: SocketAddr,
+    /// Where its HTTPS listener binds. Against the embedded emulator `None`
+    /// takes a free port on the HTTP listener's address; against a remote
+    /// endpoint `None` means no HTTPS listener.
+    pub capture_https_listen: Option<SocketAddr>,
+    /// The certificate the HTTPS listener serves (default: self-signed at start).
+    pub capture_tls: Option<TlsIdentity>,
     /// The requirements scenarios cite, for judging levels.
     pub requirements: HashMap<String, Requirement>,
     /// Known failures and deviations of the driver.
@@ -58,6 +64,8 @@ impl SessionConfig {
             target: TargetChoice::Embedded,
             driver,
             capture_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            capture_https_listen: None,
+            capture_tls: None,
             requirements,
             expectations,
         }
@@ -77,10 +85,21 @@ pub struct Session {
 impl Session {
     /// Starts the capture server and the target.
     pub async fn start(config: SessionConfig) -> Result<Session, RunError> {
+        let https_listen = match (&config.target, config.capture_https_listen) {
+            (_, Some(addr)) => Some(addr),
+            (TargetChoice::Embedded, None) => Some(SocketAddr::new(config.capture_listen.ip(), 0)),
+            (TargetChoice::Remote(_), None) => None,
+        };
+        if let TargetChoice::Remote(remote) = &config.target {
+            if remote.profile.callback_https_base_url.is_some() && https_listen.is_none() {
+                return Err(RunError::NoHttpsListener);
+            }
+        }
         let capture = Arc::new(
             CaptureServer::start(CaptureConfig {
                 http_listen: config.capture_listen,
-                https_listen: Some(SocketAddr::new(config.capture_listen.ip(), 0)),
+                https_listen,
+                tls_identity: config.capture_tls.clone(),
                 ..CaptureConfig::default()
             })
             .await?,
@@ -88,7 +107,7 @@ impl Session {
         let started = match &config.target {
             TargetChoice::Embedded => embedded_target(&capture, &config.driver).await,
             TargetChoice::Remote(remote) => {
-                endpoint_target(remote, &config.driver).map(|target| (target, Vec::new()))
+                endpoint_target(remote, &capture, &config.driver).map(|target| (target, Vec::new()))
             }
         };
         let (target, emulators) = match started {
@@ -151,6 +170,16 @@ impl Session {
         self.shared().run_scenario(index, loaded, deadline).await
     }
 
+    /// The capture server (for the preflight and the run's facts).
+    pub fn capture(&self) -> &CaptureHandle {
+        &self.capture.0
+    }
+
+    /// What the scenarios run against.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
     /// Stops the emulators and the capture server.
     pub async fn shutdown(self) {
         for emulator in self.emulators {
@@ -192,6 +221,7 @@ fn blank_result(loaded: &LoadedScenario) -> ScenarioResult {
         duration: Duration::ZERO,
         location: format!("{}:{}", loaded.file.display(), loaded.line),
         known_deviations: Vec::new(),
+        transport_failure: None,
     }
 }
 
@@ -207,10 +237,12 @@ impl SharedRunner {
         let scenario = &loaded.scenario;
         let started = Instant::now();
         let mut result = blank_result(loaded);
-        let missing = target.capabilities.missing(&scenario.needs);
-        if !missing.is_empty() {
+        if let Some(why) = target
+            .capabilities
+            .refusal(&scenario.needs, scenario.upload.signing())
+        {
             result.verdict = Verdict::Unsupported;
-            result.message = format!("the target does not offer {missing:?}");
+            result.message = format!("the target does not offer {why}");
             return result;
         }
         let lane = match &target.production {
@@ -244,12 +276,27 @@ impl SharedRunner {
             result.message = format!("driver {}: {why}", driver.name());
             return result;
         }
+        result.transport_failure =
+            observation
+                .transport_error
+                .as_ref()
+                .map(|message| super::TransportFailure {
+                    cause: observation.transport_cause,
+                    message: message.clone(),
+                });
         let mut tokens = target.tokens.clone();
         tokens.bucket = target.bucket.clone();
         result.mismatches = judge(&scenario.expect, &observation, &tokens);
         result
             .mismatches
             .extend(observation.sdk_mismatches.iter().cloned());
+        attribute(
+            &mut result.mismatches,
+            scenario,
+            &observation,
+            &tokens,
+            &self.requirements,
+        );
         result.transcript = transcript::render(loaded, &observation, &ctx.prefix, &tokens);
         let decision = decide(
             &scenario.id,

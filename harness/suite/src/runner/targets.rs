@@ -9,9 +9,10 @@ use super::driver::DriverChoice;
 use super::execute::{Capture, Endpoints, KeyLocks, WireLog};
 use super::observation::{ObservedCallback, Tokens};
 use super::{Capabilities, Lane, RunError, Target};
-use crate::scenario::{AnswerSpec, Need};
+use crate::profile::{Addressing, EndpointProfile};
+use crate::scenario::AnswerSpec;
 use cbspec_capture::{Answer, CaptureHandle};
-use cbspec_client::OssClient;
+use cbspec_client::{ClientOptions, OssClient};
 use cbspec_emulator::{
     CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, JournalLimits,
     RequestRecord,
@@ -128,19 +129,45 @@ impl WireLog for EmulatorWire {
     }
 }
 
-/// A remote OSS endpoint.
+/// A remote OSS endpoint: its profile, the key pair, and the names the
+/// client resolves itself.
 #[derive(Debug, Clone)]
 pub struct RemoteEndpoint {
-    /// `http(s)://host[:port]`.
-    pub endpoint: String,
-    /// Region.
-    pub region: String,
-    /// Bucket.
-    pub bucket: String,
-    /// Where that endpoint reaches the capture server.
-    pub callback_base_url: String,
+    /// What the endpoint is and can do.
+    pub profile: EndpointProfile,
     /// Key pair.
     pub credentials: Credentials,
+    /// Host names the client connects to at these addresses (`--resolve`).
+    pub resolve: Vec<(String, std::net::IpAddr)>,
+}
+
+impl RemoteEndpoint {
+    /// A native client for the main endpoint (or, with `production`, the
+    /// production one) as the profile describes it.
+    pub fn client(&self, production: bool) -> Result<OssClient, RunError> {
+        let endpoint = if production {
+            self.profile
+                .production_endpoint
+                .as_deref()
+                .unwrap_or(&self.profile.endpoint)
+        } else {
+            &self.profile.endpoint
+        };
+        OssClient::with_options(
+            endpoint,
+            self.credentials.clone(),
+            &self.profile.region,
+            &ClientOptions {
+                timeout: Duration::from_secs(30),
+                addressing: match self.profile.addressing {
+                    Addressing::Path => cbspec_client::Addressing::Path,
+                    Addressing::VirtualHosted => cbspec_client::Addressing::VirtualHosted,
+                },
+                resolve: self.resolve.clone(),
+            },
+        )
+        .map_err(|e| RunError::Client(e.to_string()))
+    }
 }
 
 /// An address where nothing listens (the port is reserved and released).
@@ -150,47 +177,68 @@ fn refused_addr() -> Result<std::net::SocketAddr, RunError> {
         .map_err(RunError::ReservePort)
 }
 
-/// A remote endpoint as a target. It refuses private callback addresses and
-/// cannot reach the local HTTPS listener by name, so it offers only
-/// `production-rules`; it is not the reference, so IMPLEMENTATION-DEFINED
-/// differences are `info`.
-pub fn endpoint_target(remote: &RemoteEndpoint, choice: &DriverChoice) -> Result<Target, RunError> {
-    let base = remote.callback_base_url.trim_end_matches('/').to_owned();
-    let authority = base
-        .split("://")
+/// `host[:port]` of a URL, as a `Host` header carries it.
+fn authority(url: &str) -> String {
+    url.split("://")
         .nth(1)
-        .unwrap_or(&base)
+        .unwrap_or(url)
         .split('/')
         .next()
         .unwrap_or_default()
-        .to_owned();
-    let client = OssClient::new(
-        &remote.endpoint,
-        remote.credentials.clone(),
-        &remote.region,
-        Duration::from_secs(30),
-    )
-    .map_err(|e| RunError::Client(e.to_string()))?;
+        .to_owned()
+}
+
+/// A remote endpoint as a target, as its profile describes it: the key-URL
+/// prefixes it signs with are allowed on the capture server, and each need
+/// it lacks makes the scenarios that need it `unsupported`, with the reason.
+pub fn endpoint_target(
+    remote: &RemoteEndpoint,
+    capture: &CaptureHandle,
+    choice: &DriverChoice,
+) -> Result<Target, RunError> {
+    let profile = &remote.profile;
+    for prefix in &profile.key_url_prefixes {
+        capture.allow_key_url_prefix(prefix.clone());
+    }
+    let client = remote.client(false)?;
+    let production = match &profile.production_endpoint {
+        Some(_) => {
+            let client = remote.client(true)?;
+            Some(Lane {
+                driver: choice.driver_for(&client, &remote.credentials),
+                client,
+                wire: None,
+            })
+        }
+        None => None,
+    };
+    let https = profile.callback_https_base_url.clone();
+    let tls_name = https
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     Ok(Target {
         main: Lane {
             driver: choice.driver_for(&client, &remote.credentials),
             client,
             wire: None,
         },
-        production: None,
+        production,
         key_locks: KeyLocks::default(),
-        bucket: remote.bucket.clone(),
-        capabilities: Capabilities::with(&[Need::ProductionRules], false),
+        bucket: profile.bucket.clone(),
+        capabilities: profile.capabilities(),
         endpoints: Endpoints {
-            capture_http: base,
-            capture_https: None,
+            capture_http: profile.callback_base_url.clone(),
+            capture_https: https.clone(),
             refused: format!("http://{}", refused_addr()?),
         },
         tokens: Tokens {
             bucket: String::new(),
-            capture: authority,
-            captures: String::new(),
-            client_ip: String::new(),
+            capture: authority(&profile.callback_base_url),
+            captures: https.as_deref().map(authority).unwrap_or_default(),
+            tls_name,
+            client_ip: profile.client_ip.value().map(ToString::to_string),
         },
     })
 }
@@ -267,7 +315,8 @@ pub async fn embedded_target(
                 bucket: String::new(),
                 capture: http.to_string(),
                 captures: format!("{TLS_NAME}:{}", https.port()),
-                client_ip: "127.0.0.1".into(),
+                tls_name: TLS_NAME.to_owned(),
+                client_ip: Some("127.0.0.1".into()),
             },
         },
         vec![emulator, production],

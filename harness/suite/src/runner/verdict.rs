@@ -22,11 +22,12 @@ pub struct Decision {
     pub known_deviations: Vec<String>,
 }
 
-/// Decides a judged scenario's verdict. A mismatch tagged with a requirement
-/// the expectations list as a known deviation does not count against the
-/// driver; an untagged mismatch breaks the scenario's own requirements; an
-/// xfail entry for the scenario turns a failure into `xfail` and a pass into
-/// `xpass`.
+/// Decides a judged scenario's verdict from its mismatches, each already
+/// charged to a requirement (see `attribution`). A mismatch whose
+/// requirement the expectations list as a known deviation does not count
+/// against the driver; each other one counts at its own requirement's level
+/// (an untagged one at the scenario's strictest); an xfail entry for the
+/// scenario turns a failure into `xfail` and a pass into `xpass`.
 pub fn decide(
     scenario_id: &str,
     scenario_requirements: &[String],
@@ -45,21 +46,26 @@ pub fn decide(
         known.iter().filter_map(|m| m.requirement.clone()).collect();
     known_deviations.sort();
     known_deviations.dedup();
-    let broken: Vec<String> = unknown
-        .iter()
-        .flat_map(|m| match &m.requirement {
-            Some(id) => vec![id.clone()],
-            None => scenario_requirements.to_vec(),
-        })
-        .collect();
     let mut verdict = if !failed {
         Verdict::Pass
     } else if unknown.is_empty() {
         Verdict::Xfail
     } else {
-        verdict_for_failure(&broken, requirements, is_reference)
+        unknown
+            .iter()
+            .map(|m| verdict_for_mismatch(m, scenario_requirements, requirements, is_reference))
+            .min_by_key(|v| severity(*v))
+            .unwrap_or(Verdict::Fail)
     };
-    let mut message = match unknown.first().or(known.first()) {
+    // The message leads with the mismatch that decided the verdict.
+    let leading = unknown
+        .iter()
+        .find(|m| {
+            verdict_for_mismatch(m, scenario_requirements, requirements, is_reference) == verdict
+        })
+        .or(unknown.first())
+        .or(known.first());
+    let mut message = match leading {
         Some(first) if mismatches.len() > 1 => {
             format!("{first} (+{} more)", mismatches.len() - 1)
         }
@@ -88,26 +94,48 @@ pub fn decide(
     }
 }
 
-/// The verdict for a scenario with mismatches: its strictest requirement
-/// decides. The reference emulator is held to IMPLEMENTATION-DEFINED choices.
-pub fn verdict_for_failure(
-    ids: &[String],
+/// Fail before non-strict before info.
+fn severity(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Fail => 0,
+        Verdict::NonStrict => 1,
+        _ => 2,
+    }
+}
+
+/// The verdict one mismatch calls for: its requirement's level (the
+/// scenario's strictest when it names none); `info` when its expected value
+/// cannot be known for the endpoint. The reference emulator is held to
+/// IMPLEMENTATION-DEFINED choices.
+pub fn verdict_for_mismatch(
+    mismatch: &Mismatch,
+    scenario_requirements: &[String],
     requirements: &HashMap<String, Requirement>,
     is_reference: bool,
 ) -> Verdict {
-    let levels: Vec<Level> = ids
-        .iter()
-        .filter_map(|id| requirements.get(id))
-        .map(|r| r.level)
-        .collect();
-    if levels.contains(&Level::Must) {
-        Verdict::Fail
-    } else if levels.contains(&Level::Should) {
-        Verdict::NonStrict
-    } else if is_reference {
-        Verdict::Fail
-    } else {
-        Verdict::Info
+    if mismatch.unknowable.is_some() {
+        return Verdict::Info;
+    }
+    let own = mismatch
+        .requirement
+        .as_deref()
+        .and_then(|id| requirements.get(id))
+        .map(|r| r.level);
+    let level = own.or_else(|| {
+        scenario_requirements
+            .iter()
+            .filter_map(|id| requirements.get(id).map(|r| r.level))
+            .min_by_key(|l| match l {
+                Level::Must => 0,
+                Level::Should => 1,
+                Level::ImplementationDefined => 2,
+            })
+    });
+    match level {
+        Some(Level::Must) => Verdict::Fail,
+        Some(Level::Should) => Verdict::NonStrict,
+        _ if is_reference => Verdict::Fail,
+        _ => Verdict::Info,
     }
 }
 
@@ -140,6 +168,8 @@ mod tests {
             expected: "200".into(),
             observed: "203".into(),
             requirement: requirement.map(str::to_owned),
+            level: None,
+            unknowable: None,
         }
     }
 
@@ -249,6 +279,31 @@ mod tests {
         assert_eq!(
             decide("t", &["R-MUST".into()], &failing, &reqs, &exp, false).verdict,
             Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn each_mismatch_counts_at_its_own_requirement() {
+        let reqs = requirements();
+        let none = Expectations::default();
+        // A scenario about IMPLEMENTATION-DEFINED behaviour whose mismatch
+        // breaks a MUST fails, even against another endpoint.
+        let tagged = [mismatch(Some("R-MUST"))];
+        assert_eq!(
+            decide("s", &["R-IMPL".into()], &tagged, &reqs, &none, false).verdict,
+            Verdict::Fail
+        );
+        // The verdict and the message follow the strictest mismatch.
+        let mixed = [mismatch(Some("R-IMPL")), mismatch(Some("R-SHOULD"))];
+        let d = decide("s", &["R-IMPL".into()], &mixed, &reqs, &none, false);
+        assert_eq!(d.verdict, Verdict::NonStrict);
+        assert!(d.message.contains("[R-SHOULD]"), "{}", d.message);
+        // A value the endpoint's profile leaves unknown is only recorded.
+        let mut unknowable = mismatch(Some("R-MUST"));
+        unknowable.unknowable = Some("client IP unknown".into());
+        assert_eq!(
+            decide("s", &["R-MUST".into()], &[unknowable], &reqs, &none, true).verdict,
+            Verdict::Info
         );
     }
 }

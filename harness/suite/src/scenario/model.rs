@@ -56,6 +56,9 @@ pub enum Need {
     TlsCapture,
     /// The target refuses private callback addresses (production rules).
     ProductionRules,
+    /// The target reaches the capture server at a loopback or private
+    /// address (so that production rules refuse it).
+    PrivateCapture,
 }
 
 /// The upload operation.
@@ -98,7 +101,9 @@ impl Operation {
 }
 
 /// Header authentication version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthVersion {
     /// HMAC-SHA1.
@@ -106,6 +111,29 @@ pub enum AuthVersion {
     V1,
     /// OSS4-HMAC-SHA256.
     V4,
+}
+
+impl AuthVersion {
+    /// `v1` or `v4`, as profiles write it.
+    pub fn word(self) -> &'static str {
+        match self {
+            AuthVersion::V1 => "v1",
+            AuthVersion::V4 => "v4",
+        }
+    }
+}
+
+impl Need {
+    /// The need as scenario files write it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Need::PrivateCallbacks => "private-callbacks",
+            Need::ShortTimeout => "short-timeout",
+            Need::TlsCapture => "tls-capture",
+            Need::ProductionRules => "production-rules",
+            Need::PrivateCapture => "private-capture",
+        }
+    }
 }
 
 /// Where the callback parameters go.
@@ -168,6 +196,16 @@ pub struct Upload {
 }
 
 impl Upload {
+    /// The signing version the upload is made with: a presigned URL's own,
+    /// or `auth` for header-signed and POST uploads.
+    pub fn signing(&self) -> AuthVersion {
+        match self.operation {
+            Operation::PresignV1 => AuthVersion::V1,
+            Operation::PresignV4 => AuthVersion::V4,
+            _ => self.auth,
+        }
+    }
+
     /// The carrier this upload uses: the scenario's, or the operation's default.
     pub fn effective_carrier(&self) -> CarrierChoice {
         self.carrier

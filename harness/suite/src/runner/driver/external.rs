@@ -299,13 +299,13 @@ impl AdapterPool {
 
     async fn exchange(&self, mut message: UploadMessage, content: &[u8]) -> DriverOutcome {
         let Ok(_permit) = self.gate.acquire().await else {
-            return DriverOutcome::Failed("the driver pool is closed".into());
+            return DriverOutcome::failed("the driver pool is closed");
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         message.id = id;
         let content_file = self.scratch.join(format!("{id}.bin"));
         if let Err(e) = std::fs::write(&content_file, content) {
-            return DriverOutcome::Failed(format!(
+            return DriverOutcome::failed(format!(
                 "cannot write the content file {}: {e}",
                 content_file.display()
             ));
@@ -316,7 +316,7 @@ impl AdapterPool {
             Some(adapter) => adapter,
             None => match spawn(&self.spec, &self.root).await {
                 Ok((adapter, _)) => adapter,
-                Err(e) => return DriverOutcome::Failed(e.to_string()),
+                Err(e) => return DriverOutcome::failed(e.to_string()),
             },
         };
         let outcome = ask(&mut adapter, &message, id).await;
@@ -328,7 +328,7 @@ impl AdapterPool {
                 }
                 match result {
                     AdapterResult::Answer(answer) => DriverOutcome::Surfaced(answer),
-                    AdapterResult::Failed(why) => DriverOutcome::Failed(format!(
+                    AdapterResult::Failed(why) => DriverOutcome::failed(format!(
                         "{} could not make the request: {why}",
                         self.spec.name
                     )),
@@ -338,7 +338,7 @@ impl AdapterPool {
             Err(e) => {
                 let tail = adapter.stderr_tail();
                 let _ = adapter.child.start_kill();
-                DriverOutcome::Failed(format!("driver {}: {e}{tail}", self.spec.name))
+                DriverOutcome::failed(format!("driver {}: {e}{tail}", self.spec.name))
             }
         }
     }

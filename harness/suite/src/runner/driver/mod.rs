@@ -50,9 +50,24 @@ pub enum DriverOutcome {
     /// An SDK got an answer and handed this to its caller.
     Surfaced(Box<SurfacedAnswer>),
     /// The request could not be made (connection, timeout, SDK error).
-    Failed(String),
+    Failed {
+        /// What went wrong below HTTP, when the native client knows it.
+        cause: Option<cbspec_client::TransportCause>,
+        /// What went wrong, for people.
+        message: String,
+    },
     /// The driver cannot express this upload.
     Unsupported(String),
+}
+
+impl DriverOutcome {
+    /// A failure with no transport cause (an SDK or adapter error).
+    pub fn failed(message: impl Into<String>) -> Self {
+        DriverOutcome::Failed {
+            cause: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// Performs uploads.

@@ -95,7 +95,13 @@ impl Driver for NativeDriver {
             };
             match result {
                 Ok(answer) => DriverOutcome::Answer(observed(answer)),
-                Err(e) => DriverOutcome::Failed(e.to_string()),
+                Err(e) => DriverOutcome::Failed {
+                    cause: match &e {
+                        NativeError::Call(call) => Some(call.cause),
+                        _ => None,
+                    },
+                    message: e.to_string(),
+                },
             }
         })
     }
