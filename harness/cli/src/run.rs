@@ -179,9 +179,19 @@ fn preflight_wait(text: &str) -> Result<Duration, String> {
 pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     let (requirements, scenarios) = super::load_suite(&args.spec, &args.scenarios)?;
     let selected = selection(args)?.apply(scenarios);
+    // A profile is checked even when nothing runs, so `--list` validates it.
+    let profile = profile_of(args)?;
     if args.list {
+        if let Some(profile) = &profile {
+            eprintln!("{profile}");
+        }
+        // A reader that stops early (`| head`) closes the pipe: that ends
+        // the listing, it is not an error.
+        let mut out = std::io::stdout().lock();
         for s in &selected {
-            println!("{}", s.scenario.id);
+            if std::io::Write::write_fmt(&mut out, format_args!("{}\n", s.scenario.id)).is_err() {
+                break;
+            }
         }
         return Ok(0);
     }
@@ -307,8 +317,9 @@ fn expectations(args: &RunArgs) -> Result<Expectations, CliError> {
     })
 }
 
-/// The embedded emulator, or the endpoint the profile and flags describe.
-fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
+/// The endpoint the profile and flags describe, or `None` for the embedded
+/// emulator (then no remote-only flag may be given).
+fn profile_of(args: &RunArgs) -> Result<Option<EndpointProfile>, CliError> {
     let overrides = ProfileOverrides {
         endpoint: args.endpoint.clone(),
         region: args.region.clone(),
@@ -323,7 +334,7 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
         addressing: args.addressing,
         reference: args.reference,
     };
-    let profile = match (&args.profile, &args.endpoint) {
+    Ok(Some(match (&args.profile, &args.endpoint) {
         (Some(path), _) => EndpointProfile::load(path, &overrides).map_err(usage)?,
         (None, Some(_)) => EndpointProfile::from_flags(&overrides).map_err(usage)?,
         (None, None) => {
@@ -358,8 +369,15 @@ fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
                     "{flag} describes a remote endpoint: give --profile FILE or --endpoint URL too"
                 )));
             }
-            return Ok(TargetChoice::Embedded);
+            return Ok(None);
         }
+    }))
+}
+
+/// The embedded emulator, or the endpoint the profile and flags describe.
+fn target_choice(args: &RunArgs) -> Result<TargetChoice, CliError> {
+    let Some(profile) = profile_of(args)? else {
+        return Ok(TargetChoice::Embedded);
     };
     let (Some(id), Some(secret)) = (
         &args.credentials.access_key_id,

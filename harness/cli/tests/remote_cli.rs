@@ -511,7 +511,7 @@ fn bad_profiles_and_flags_are_refused_with_file_line_or_flag() {
         ),
         (
             write("missing.toml", "endpoint = \"http://127.0.0.1:1\"\n"),
-            vec!["the endpoint's region is not set: give --region"],
+            vec!["`region` is not set: give --region"],
         ),
     ];
     for (path, wanted) in &cases {
@@ -558,4 +558,68 @@ fn bad_profiles_and_flags_are_refused_with_file_line_or_flag() {
     assert_eq!(stray.status.code(), Some(2));
     assert!(text(&stray.stderr).contains("describes a remote endpoint"));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn virtual_hosted_addressing_reaches_the_bucket_by_host_name() {
+    // Against path-style requests to a bucket host, every object key would
+    // gain the bucket as a first segment and `${object}` would differ.
+    let main = start_emulator(&[]);
+    let port = main.endpoint.rsplit(':').next().unwrap().to_owned();
+    let endpoint = format!("http://oss.localhost:{port}");
+    let resolve = format!("{BUCKET}.oss.localhost=127.0.0.1");
+    let prefix = format!("{}/_cbspec/", main.endpoint);
+    let http = free_port();
+    let out = cbspec(
+        &[
+            "run",
+            "put/form/*",
+            "put/json/http/*",
+            "multipart/form/http/*",
+            "presign-v4/form/http/*",
+            "--format",
+            "json",
+            "--endpoint",
+            &endpoint,
+            "--resolve",
+            &resolve,
+            "--addressing",
+            "virtual-hosted",
+            "--region",
+            "cn-hangzhou",
+            "--bucket",
+            BUCKET,
+            "--private-callbacks",
+            "true",
+            "--callback-timeout",
+            "1s",
+            "--client-ip",
+            "127.0.0.1",
+            "--allow-key-url-prefix",
+            &prefix,
+            "--callback-base-url",
+            &format!("http://127.0.0.1:{http}"),
+            "--capture-listen",
+            &format!("127.0.0.1:{http}"),
+        ],
+        &KEY,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let (lines, _) = json_lines(&out.stdout);
+    let passed = ids_with(&lines, "pass");
+    assert!(passed.len() >= 20, "{passed:?}");
+    assert!(
+        passed.iter().any(|id| id.starts_with("multipart/")),
+        "{passed:?}"
+    );
+    assert!(
+        passed.iter().any(|id| id.starts_with("presign-v4/")),
+        "{passed:?}"
+    );
 }

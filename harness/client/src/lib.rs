@@ -505,3 +505,61 @@ impl OssClient {
         self.addressing
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosted_urls_move_the_bucket_into_the_host() {
+        let call = OssCall::new("PUT", "b1", Some("dir/a b.txt")).query("uploads", None);
+        assert_eq!(
+            request_url("http://127.0.0.1:9000", Addressing::Path, &call, &[]),
+            "http://127.0.0.1:9000/b1/dir/a%20b.txt?uploads"
+        );
+        assert_eq!(
+            request_url(
+                "https://oss-cn-hangzhou.aliyuncs.com",
+                Addressing::VirtualHosted,
+                &call,
+                &[]
+            ),
+            "https://b1.oss-cn-hangzhou.aliyuncs.com/dir/a%20b.txt?uploads"
+        );
+        // The bucket itself (PutBucket, PostObject) is `/` on the bucket host.
+        let bucket = OssCall::new("POST", "b1", None);
+        assert_eq!(
+            request_url(
+                "http://oss.localhost:9000",
+                Addressing::VirtualHosted,
+                &bucket,
+                &[]
+            ),
+            "http://b1.oss.localhost:9000/"
+        );
+    }
+
+    #[test]
+    fn transport_causes_come_from_the_error_chain() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(TransportCause::of(&refused), TransportCause::Refused);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(TransportCause::of(&reset), TransportCause::Reset);
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let wrapped = Outer(std::io::Error::from(std::io::ErrorKind::TimedOut));
+        assert_eq!(TransportCause::of(&wrapped), TransportCause::TimedOut);
+        let dns = std::io::Error::other("dns error: failed to lookup address information");
+        assert_eq!(TransportCause::of(&dns), TransportCause::Dns);
+    }
+}

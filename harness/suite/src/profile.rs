@@ -177,7 +177,7 @@ pub enum ProfileError {
         message: String,
     },
     /// A key the run needs is neither in the profile nor on the command line.
-    #[error("the endpoint's {key} is not set: give {flag} or `{key} = ...` in the profile")]
+    #[error("`{key}` is not set: give {flag}, or `{key} = ...` in the profile")]
     Missing {
         /// The profile key.
         key: &'static str,
