@@ -9,10 +9,12 @@ mod capture;
 mod emulator;
 mod input;
 mod matrix;
+mod probe;
 mod render;
 mod run;
 mod signal;
 mod tls_cert;
+mod vectors;
 mod verify;
 
 /// Conformance harness and fuzzing suite for Alibaba Cloud OSS upload callbacks.
@@ -39,6 +41,10 @@ enum Command {
     Matrix(matrix::MatrixArgs),
     /// Write a CA and a certificate it signed for the capture server's HTTPS listener.
     TlsCert(tls_cert::TlsCertArgs),
+    /// Test a callback receiver with correctly signed and forged callbacks.
+    Probe(Box<probe::ProbeArgs>),
+    /// Write (or --check) the signature test vectors under spec/vectors/.
+    Vectors(vectors::VectorsArgs),
 }
 
 /// An OSS key pair, from flags or the SDKs' usual environment variables;
@@ -161,6 +167,8 @@ fn try_main() -> Result<u8, CliError> {
         Command::Run(args) => run::run(&args),
         Command::Matrix(args) => matrix::run(&args),
         Command::TlsCert(args) => tls_cert::run(&args),
+        Command::Probe(args) => probe::run(&args),
+        Command::Vectors(args) => vectors::run(&args),
     }
 }
 

@@ -4,6 +4,7 @@
 mod architecture;
 mod capture_cli;
 mod cli;
+mod probe_cli;
 mod remote_cli;
 mod run_cli;
 mod support;

@@ -22,6 +22,7 @@ pub mod rejection;
 pub mod routing;
 pub mod signature;
 pub mod template;
+pub mod vectors;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -157,6 +157,18 @@ impl CallbackPublicKey {
         self.key.size() * 8
     }
 
+    /// Whether `signature` (raw bytes, exactly the modulus length) is an
+    /// MD5withRSA PKCS#1 v1.5 signature of `message`: the check every
+    /// callback verification comes down to, for the published vectors.
+    // spec: CB-SIG-ALGORITHM
+    pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> bool {
+        signature.len() == self.key.size()
+            && self
+                .key
+                .verify(Pkcs1v15Sign::new::<Md5>(), &md5(message), signature)
+                .is_ok()
+    }
+
     /// Verifies the `Authorization` value of a callback to `target` with `body`.
     ///
     /// Acceptance is decided by the `rsa` crate's PKCS#1 v1.5 check; on

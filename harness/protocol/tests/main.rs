@@ -8,6 +8,7 @@ mod auth_vectors;
 mod error_snapshots;
 mod fuzz_corpus;
 mod properties;
+mod published_vectors;
 mod security_properties;
 mod signature_vectors;
 mod support;

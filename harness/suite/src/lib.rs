@@ -5,6 +5,7 @@
 //! It judges every endpoint (the embedded emulator included) over HTTP, so it
 //! depends on the emulator only to start one, never to look inside it.
 
+pub mod probe;
 pub mod profile;
 pub mod report;
 pub mod runner;

@@ -46,9 +46,22 @@ pub struct TransportErrors {
     pub first: (String, String),
 }
 
+/// What a run tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Subject {
+    /// An OSS endpoint (`cbspec run`).
+    #[default]
+    Endpoint,
+    /// A callback receiver (`cbspec probe`).
+    Receiver,
+}
+
 /// The facts of one run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunFacts {
+    /// What kind of thing was tested.
+    pub subject: Subject,
     /// What ran against what, for people.
     pub target: String,
     /// The preflight.
@@ -65,6 +78,8 @@ pub struct RunFacts {
     pub signatures: BTreeMap<String, usize>,
     /// Failed uploads by cause (`refused`, `reset`, `timeout`, `tls`, `dns`, `driver`, ...).
     pub transport_errors: BTreeMap<String, TransportErrors>,
+    /// `cbspec probe`: requests the key server received, by `Host` and target.
+    pub key_fetches: BTreeMap<String, usize>,
 }
 
 impl RunFacts {
@@ -79,6 +94,7 @@ impl RunFacts {
         scenarios_expecting_callbacks: usize,
     ) -> Self {
         let mut facts = RunFacts {
+            subject: Subject::Endpoint,
             target,
             preflight,
             callbacks_received: 0,
@@ -87,6 +103,7 @@ impl RunFacts {
             key_urls: BTreeMap::new(),
             signatures: BTreeMap::new(),
             transport_errors: BTreeMap::new(),
+            key_fetches: BTreeMap::new(),
         };
         for request in requests
             .iter()
@@ -149,6 +166,23 @@ impl RunFacts {
     /// The facts as indented lines for people (console, HTML, JUnit).
     pub fn lines(&self) -> Vec<String> {
         let mut out = vec![format!("target: {}", self.target)];
+        let counted = |map: &BTreeMap<String, usize>| {
+            if map.is_empty() {
+                "none".to_owned()
+            } else {
+                map.iter()
+                    .map(|(k, n)| format!("{k} ({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        if self.subject == Subject::Receiver {
+            out.push(format!(
+                "key server requests: {}",
+                counted(&self.key_fetches)
+            ));
+            return out;
+        }
         out.push(match &self.preflight {
             PreflightSummary::NotNeeded => "preflight: not needed (embedded emulator)".into(),
             PreflightSummary::Skipped => "preflight: skipped (--skip-preflight)".into(),
@@ -165,16 +199,6 @@ impl RunFacts {
             "callbacks received: {} (scenarios expecting callbacks: {})",
             self.callbacks_received, self.scenarios_expecting_callbacks
         ));
-        let counted = |map: &BTreeMap<String, usize>| {
-            if map.is_empty() {
-                "none".to_owned()
-            } else {
-                map.iter()
-                    .map(|(k, n)| format!("{k} ({n})"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            }
-        };
         out.push(format!("callback peers: {}", counted(&self.peers)));
         out.push(format!("callback key URLs: {}", counted(&self.key_urls)));
         out.push(format!(
