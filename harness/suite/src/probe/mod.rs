@@ -305,7 +305,7 @@ pub async fn run_probe(
     let addr = format!("{host}:{port}");
     match tokio::time::timeout(
         OSS_CALLBACK_TIMEOUT,
-        tokio::net::TcpStream::connect(addr.as_str()),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
     )
     .await
     {
