@@ -63,6 +63,39 @@ struct CredentialArgs {
     access_key_secret: Option<String>,
 }
 
+/// How the human console report looks; shared by `run` and `probe`.
+#[derive(Debug, clap::Args)]
+struct ConsoleArgs {
+    /// Colour: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Only the failing requirements and the closing line.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Transcripts with each failure, and every unsupported scenario's id.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl ConsoleArgs {
+    fn style(&self) -> cbspec_suite::report::ConsoleStyle {
+        use cbspec_suite::report::Detail;
+        cbspec_suite::report::ConsoleStyle {
+            color: cbspec_suite::report::console::color_wanted(
+                &self.color,
+                std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            ),
+            detail: if self.quiet {
+                Detail::Quiet
+            } else if self.verbose {
+                Detail::Verbose
+            } else {
+                Detail::Normal
+            },
+        }
+    }
+}
+
 /// Exit code for a usage or setup error (also what clap uses).
 const EXIT_USAGE: u8 = 2;
 

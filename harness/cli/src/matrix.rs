@@ -118,7 +118,14 @@ pub(crate) fn run(args: &MatrixArgs) -> Result<u8, CliError> {
         let command = std::env::args()
             .skip(1)
             .fold("cbspec".to_owned(), |line, word| format!("{line} {word}"));
-        let text = matrix::render(&scenarios, &runs, &missing, &date, &command);
+        let info = cbspec_suite::report::RunInfo::now("matrix", "all", String::new());
+        let provenance = matrix::Provenance {
+            date: &date,
+            command: &command,
+            tool: &info.tool,
+            commit: &info.commit,
+        };
+        let text = matrix::render(&scenarios, &runs, &missing, &provenance, &requirements);
         if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
             if let Err(e) = std::fs::create_dir_all(dir) {
                 return Err(usage(format!("cannot create {}: {e}", dir.display())));

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::{usage, CliError};
 use cbspec_suite::probe::judge::AcceptRule;
 use cbspec_suite::probe::{run_probe, ProbeConfig};
-use cbspec_suite::report::{ConsoleFormat, Outputs};
+use cbspec_suite::report::{ConsoleFormat, Outputs, RunInfo, Summary};
 
 /// The callback body type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,6 +65,9 @@ pub(crate) struct ProbeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// How the human report looks.
+    #[command(flatten)]
+    console: super::ConsoleArgs,
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -132,23 +135,39 @@ pub(crate) fn run(args: &ProbeArgs) -> Result<u8, CliError> {
         load: args.load.map(|n| (n as usize, args.concurrency as usize)),
         extra_ca_pem,
     };
-    let outcome = super::new_runtime()?
-        .block_on(run_probe(&config, &requirements))
-        .map_err(usage)?;
     let outputs = Outputs {
         console: match args.format {
-            Format::Human => ConsoleFormat::Human,
+            Format::Human => ConsoleFormat::Human(args.console.style()),
             Format::Json => ConsoleFormat::Json,
         },
         strict: false,
         junit: args.junit.clone(),
         html: None,
     };
-    outputs.write(
-        &mut std::io::stdout().lock(),
+    let info = RunInfo::now("probe", "receiver", format!("receiver {}", args.url));
+    let started = std::time::Instant::now();
+    let outcome = super::new_runtime()?
+        .block_on(run_probe(&config, &requirements))
+        .map_err(usage)?;
+    let mut stdout = std::io::stdout().lock();
+    outputs.start(&mut stdout, &info)?;
+    for result in &outcome.results {
+        outputs.scenario(&mut stdout, result)?;
+    }
+    let summary = Summary::new(
+        info,
+        &outcome.results,
+        &outcome.facts,
+        &requirements,
+        started.elapsed(),
+        false,
+    );
+    outputs.finish(
+        &mut stdout,
         &outcome.results,
         &requirements,
         &outcome.facts,
+        &summary,
     )?;
     Ok(u8::from(
         outcome.results.iter().any(|r| r.verdict.is_failure(false)),

@@ -12,7 +12,7 @@ use super::{usage, CliError};
 use cbspec_capture::TlsIdentity;
 use cbspec_protocol::auth::Credentials;
 use cbspec_suite::profile::{Addressing, EndpointProfile, ProfileOverrides};
-use cbspec_suite::report::{ConsoleFormat, Outputs};
+use cbspec_suite::report::{ConsoleFormat, Outputs, RunInfo, Summary};
 use cbspec_suite::runner::driver::external::{load_registry, DriverSpec};
 use cbspec_suite::runner::driver::protocol::Hello;
 use cbspec_suite::runner::select::{Partition, Selection};
@@ -71,6 +71,9 @@ pub(crate) struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
+    /// How the human report looks.
+    #[command(flatten)]
+    console: super::ConsoleArgs,
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -221,13 +224,22 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     }
     let outputs = Outputs {
         console: match args.format {
-            Format::Human => ConsoleFormat::Human,
+            Format::Human => ConsoleFormat::Human(args.console.style()),
             Format::Json => ConsoleFormat::Json,
         },
         strict: args.strict,
         junit: args.junit.clone(),
         html: args.report.clone(),
     };
+    let described = match &target {
+        TargetChoice::Embedded => "the embedded emulator".to_owned(),
+        TargetChoice::Remote(remote) => remote.profile.to_string(),
+    };
+    let info = Arc::new(std::sync::Mutex::new(RunInfo::now(
+        "run",
+        &args.driver,
+        described,
+    )));
     let plan = RunPlan {
         scenarios: selected,
         requirements: requirements.clone(),
@@ -246,22 +258,38 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
             ..RunOptions::default()
         },
     };
+    // The header goes out before the first scenario: now for the native
+    // client, once the adapter has said which SDK it runs otherwise.
+    if matches!(plan.driver, DriverPlan::Native) {
+        outputs.start(&mut std::io::stdout().lock(), &lock(&info))?;
+    }
     let total = plan.scenarios.len();
     let show_progress =
         args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
     let progress_bar = bar.clone();
+    let streaming = outputs.clone();
     let progress = Arc::new(move |result: &ScenarioResult| {
         if let Some(bar) = &progress_bar {
             bar.inc(1);
             bar.set_message(result.id.clone());
         }
+        // A closed stdout ends the stream; the run itself goes on.
+        let _ = streaming.scenario(&mut std::io::stdout().lock(), result);
     });
-    let announce = |name: &str, hello: &Hello| {
+    let announced = info.clone();
+    let header = outputs.clone();
+    let announce = move |name: &str, hello: &Hello| {
         eprintln!(
             "driver {name}: {} {} ({})",
             hello.sdk, hello.sdk_version, hello.runtime
         );
+        let mut info = lock(&announced);
+        info.sdk = Some(format!(
+            "{} {} ({})",
+            hello.sdk, hello.sdk_version, hello.runtime
+        ));
+        let _ = header.start(&mut std::io::stdout().lock(), &info);
     };
     let started = Instant::now();
     let outcome = super::new_runtime()?.block_on(execute_plan(plan, announce, progress));
@@ -269,19 +297,21 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
         bar.finish_and_clear();
     }
     let RunOutcome { results, facts } = outcome?;
-    outputs.write(
+    let summary = Summary::new(
+        lock(&info).clone(),
+        &results,
+        &facts,
+        &requirements,
+        started.elapsed(),
+        args.strict,
+    );
+    outputs.finish(
         &mut std::io::stdout().lock(),
         &results,
         &requirements,
         &facts,
+        &summary,
     )?;
-    if args.format == Format::Human {
-        eprintln!(
-            "ran {} scenarios in {:.2} s",
-            results.len(),
-            started.elapsed().as_secs_f64()
-        );
-    }
     Ok(u8::from(
         results.iter().any(|r| r.verdict.is_failure(args.strict)),
     ))
@@ -437,4 +467,10 @@ fn driver_plan(args: &RunArgs) -> Result<DriverPlan, CliError> {
         .cloned()
         .map(adapter)
         .map_err(|e| usage(format!("{e}; or give --driver-command")))
+}
+
+/// The run info, whoever held it last (a panic elsewhere cannot poison a report).
+fn lock(info: &std::sync::Mutex<RunInfo>) -> std::sync::MutexGuard<'_, RunInfo> {
+    info.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -262,15 +262,20 @@ fn probe(flaw: Flaw, extra: &[&str]) -> (Option<i32>, Findings, serde_json::Valu
     ];
     args.extend(extra);
     let out = cbspec(&args, &[]);
-    let mut lines: Vec<serde_json::Value> = text(&out.stdout)
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| {
             serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}\n{}", text(&out.stderr)))
         })
         .collect();
-    let run = lines.pop().unwrap_or_default();
+    let run = lines
+        .iter()
+        .find(|l| l["type"] == "summary")
+        .cloned()
+        .unwrap_or_default();
     let cases = lines
         .iter()
+        .filter(|l| l["type"] == "scenario")
         .map(|l| {
             let broken: Vec<String> = l["mismatches"]
                 .as_array()

@@ -58,10 +58,30 @@ fn a_selection_runs_and_writes_junit_json_and_html() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // The last line holds the run's facts: every scenario here expects one
-    // callback, and the capture server saw each, validly signed.
+    // A header first, the summary last, scenarios between.
+    let header = lines.remove(0);
+    assert_eq!(header["type"], "header", "{header}");
+    assert_eq!(header["run"]["driver"], "native");
+    assert!(header["run"]["tool"]
+        .as_str()
+        .unwrap()
+        .starts_with("cbspec "));
+    // The summary line holds the counts and the run's facts: every scenario
+    // here expects one callback, and the capture server saw each, validly signed.
     let run = lines.pop().unwrap();
-    assert!(run["id"].is_null(), "{run}");
+    assert_eq!(run["type"], "summary", "{run}");
+    assert_eq!(
+        run["summary"]["counts"]["pass"].as_u64(),
+        Some(lines.len() as u64)
+    );
+    assert_eq!(run["summary"]["total"].as_u64(), Some(lines.len() as u64));
+    assert_eq!(
+        run["closing_line"],
+        format!(
+            "{} passed, 0 failed, 0 non-strict, 0 unsupported, 0 xfail, 0 xpass, 0 info",
+            lines.len()
+        )
+    );
     assert_eq!(run["run"]["preflight"]["state"], "not-needed", "{run}");
     assert_eq!(
         run["run"]["callbacks_received"].as_u64(),
@@ -76,6 +96,7 @@ fn a_selection_runs_and_writes_junit_json_and_html() {
     assert_eq!(run["warnings"], serde_json::json!([]));
     assert!(!lines.is_empty());
     for line in &lines {
+        assert_eq!(line["type"], "scenario", "{line}");
         assert_eq!(line["verdict"], "pass", "{line}");
         assert!(line["id"].as_str().unwrap().starts_with("put/header/"));
         assert!(line["requirements"]
@@ -89,11 +110,24 @@ fn a_selection_runs_and_writes_junit_json_and_html() {
         "{junit}"
     );
     assert!(junit.contains("failures=\"0\""));
+    // Merged CI results do not collide: the suite names the driver; the
+    // suite carries its timestamp and the run's facts.
+    assert!(
+        junit.contains("<testsuite name=\"cbspec.run.native\""),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("timestamp=\"") && junit.contains("<property name=\"closing_line\""),
+        "{junit}"
+    );
     let html = std::fs::read_to_string(&html).unwrap();
     assert!(
         html.starts_with("<!DOCTYPE html>")
-            && html.contains("put/header/form/basic")
-            && html.contains("<h2>Matrix</h2>")
+            && html.contains("id=\"s-put-header-form-basic\"")
+            && html.contains("<h2 id=\"matrix\">Matrix</h2>")
+            && html.contains("name=\"viewport\"")
+            && html.contains(&format!("{} passed, 0 failed", lines.len())),
+        "{html}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -143,7 +177,7 @@ fn a_server_that_stores_nothing_and_never_calls_back_fails_with_diffs() {
         "the run says that no callback arrived: {stdout}"
     );
     assert!(
-        stdout.contains("fail        put/header/form/basic"),
+        stdout.contains("FAIL        put/header/form/basic"),
         "{stdout}"
     );
     assert!(
@@ -151,10 +185,19 @@ fn a_server_that_stores_nothing_and_never_calls_back_fails_with_diffs() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("CB-CARRIER-HEADER [MUST]"),
-        "the requirement text is quoted: {stdout}"
+        stdout.contains("[CB-CARRIER-HEADER MUST]") && stdout.contains("    CB-CARRIER-HEADER: "),
+        "the broken requirement and its text are quoted: {stdout}"
     );
-    assert!(stdout.contains("transcript:"), "{stdout}");
+    assert!(
+        !stdout.contains("transcript:") && stdout.contains("(transcripts: -v)"),
+        "{stdout}"
+    );
+    // The closing line counts what the table counts: nothing passed here.
+    let closing = stdout.lines().last().unwrap();
+    assert!(
+        closing.starts_with("0 passed, ") && !closing.contains(" 0 failed"),
+        "{closing}"
+    );
 }
 
 #[test]

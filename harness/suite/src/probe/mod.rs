@@ -257,6 +257,10 @@ fn result_for(
         location: "harness/suite/src/probe/cases.rs".into(),
         known_deviations: Vec::new(),
         transport_failure: None,
+        tags: vec![
+            "probe".into(),
+            case.id.split('/').next().unwrap_or_default().to_owned(),
+        ],
     }
 }
 

@@ -1,13 +1,25 @@
-//! `--format json`: one JSON object per scenario per line.
+//! `--format json`: JSON lines, written as the run goes. The first line is
+//! the header (`"type":"header"`: what runs), then one `"type":"scenario"`
+//! line per scenario as each finishes (completion order, not file order),
+//! then the `"type":"summary"` line with the counts, the failing
+//! requirements and the run's facts.
 
 use serde_json::json;
 
+use super::summary::{RunInfo, Summary};
 use crate::runner::{RunFacts, ScenarioResult};
 
+/// The header line.
+pub fn header_line(info: &RunInfo) -> String {
+    json!({ "type": "header", "run": info }).to_string()
+}
+
 /// One line for one scenario: `id`, `verdict`, `requirements`,
-/// `duration_ms`, `message`, plus the mismatches and where it is defined.
+/// `duration_ms`, `message`, the mismatches (each with its requirement and
+/// level), any transport error, and where the scenario is defined.
 pub fn line(result: &ScenarioResult) -> String {
     json!({
+        "type": "scenario",
         "id": result.id,
         "verdict": result.verdict.word(),
         "requirements": result.requirements,
@@ -28,8 +40,14 @@ pub fn line(result: &ScenarioResult) -> String {
     .to_string()
 }
 
-/// The last line: the run's facts, under a `run` key so that a reader of
-/// scenario lines can tell it apart (it has no `id`).
-pub fn run_line(facts: &RunFacts) -> String {
-    json!({ "run": facts, "warnings": facts.warnings() }).to_string()
+/// The last line.
+pub fn summary_line(summary: &Summary, facts: &RunFacts) -> String {
+    json!({
+        "type": "summary",
+        "summary": summary,
+        "closing_line": summary.closing_line(),
+        "run": facts,
+        "warnings": facts.warnings(),
+    })
+    .to_string()
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::runner::{Expectations, ScenarioResult, Verdict};
-use crate::scenario::LoadedScenario;
+use crate::scenario::{LoadedScenario, Requirement};
 
 /// One driver's run.
 pub struct DriverRun {
@@ -88,67 +88,91 @@ const COLUMNS: [&str; 11] = [
 #[derive(Default)]
 struct Cell {
     passed: usize,
-    known: Vec<String>,
+    known: usize,
     unsupported: usize,
-    failing: Vec<String>,
-}
-
-fn some_ids(ids: &[String]) -> String {
-    let shown: Vec<String> = ids.iter().take(3).map(|id| format!("`{id}`")).collect();
-    let more = if ids.len() > 3 {
-        format!(" +{} more", ids.len() - 3)
-    } else {
-        String::new()
-    };
-    format!("{}{more}", shown.join(", "))
+    failing: usize,
 }
 
 impl Cell {
-    /// `✓` only when every scenario that ran passed; a known deviation is
-    /// still a deviation, so it shows as `✗ … known`.
+    /// `passed/ran` always (unsupported scenarios are not in `ran`), then
+    /// the failing, known and unsupported counts when there are any; the
+    /// scenario IDs are listed below the table, not in the cell.
     fn render(&self) -> String {
-        let ran = self.passed + self.known.len() + self.failing.len();
-        if ran == 0 {
-            return if self.unsupported > 0 {
-                "unsupported".into()
+        let ran = self.passed + self.known + self.failing;
+        let mut parts = Vec::new();
+        if ran > 0 {
+            let mark = if self.failing == 0 && self.known == 0 {
+                "✓ "
             } else {
-                "–".into()
+                ""
             };
+            parts.push(format!("{mark}{}/{ran}", self.passed));
         }
-        let mut text = if !self.failing.is_empty() {
-            let mut text = format!(
-                "✗ {}/{ran}: {}",
-                self.failing.len(),
-                some_ids(&self.failing)
-            );
-            if !self.known.is_empty() {
-                let _ = write!(text, " (and {} known)", self.known.len());
-            }
-            text
-        } else if !self.known.is_empty() {
-            format!(
-                "✗ {}/{ran} known: {}",
-                self.known.len(),
-                some_ids(&self.known)
-            )
-        } else {
-            format!("✓ {}/{ran}", self.passed)
-        };
+        if self.failing > 0 {
+            parts.push(format!("✗ {}", self.failing));
+        }
+        if self.known > 0 {
+            parts.push(format!("known {}", self.known));
+        }
         if self.unsupported > 0 {
-            let _ = write!(text, " ({} unsupported)", self.unsupported);
+            parts.push(format!("n/a {}", self.unsupported));
         }
-        text
+        if parts.is_empty() {
+            "–".into()
+        } else {
+            parts.join(" · ")
+        }
     }
 }
 
-/// Renders the matrix. `date` is the run's date (UTC, `YYYY-MM-DD`) and
-/// `command` the command that produced it.
+/// The requirements the SDK checks judge (drivers/PROTOCOL.md §4): what an
+/// SDK maintainer asks about.
+pub const SDK_REQUIREMENTS: [&str; 8] = [
+    "CB-SDK-CARRIER",
+    "CB-CARRIER-BASE64",
+    "CB-SDK-CONFIG-FAITHFUL",
+    "CB-VAR-CLIENT-PREFIX",
+    "CB-SDK-STATUS",
+    "CB-OUT-SDK-200-BODY",
+    "CB-OUT-SDK-203",
+    "CB-SDK-ERROR-FIELDS",
+];
+
+/// A link to a scenario's definition (`scenarios/x.toml#Lnn`), relative to `docs/`.
+fn scenario_link(result: &ScenarioResult) -> String {
+    match result.location.rsplit_once(':') {
+        Some((file, line)) => format!("[`{}`](../{file}#L{line})", result.id),
+        None => format!("`{}`", result.id),
+    }
+}
+
+/// A link to a requirement's entry in `spec/requirements.md`, relative to `docs/`.
+fn requirement_link(id: &str) -> String {
+    format!(
+        "[{id}](../spec/requirements.md#{})",
+        id.to_ascii_lowercase()
+    )
+}
+
+/// What the matrix says about where it came from.
+pub struct Provenance<'a> {
+    /// The run's date (UTC, `YYYY-MM-DD`).
+    pub date: &'a str,
+    /// The command that produced it.
+    pub command: &'a str,
+    /// `cbspec <version>`.
+    pub tool: &'a str,
+    /// The commit cbspec was built from.
+    pub commit: &'a str,
+}
+
+/// Renders the matrix.
 pub fn render(
     scenarios: &[LoadedScenario],
     runs: &[DriverRun],
     missing: &[Missing],
-    date: &str,
-    command: &str,
+    provenance: &Provenance<'_>,
+    requirements: &HashMap<String, Requirement>,
 ) -> String {
     let by_id: HashMap<&str, &LoadedScenario> = scenarios
         .iter()
@@ -158,16 +182,21 @@ pub fn render(
     let _ = writeln!(out, "# cbspec conformance matrix\n");
     let _ = writeln!(
         out,
-        "Generated on {date} by `{command}` from one run of the {} scenarios per driver against the embedded emulator. \
+        "Generated on {} by `{}` with {} (commit {}) from one run of the {} scenarios per driver against the embedded emulator. \
          Do not edit by hand.\n",
+        provenance.date,
+        provenance.command,
+        provenance.tool,
+        provenance.commit,
         scenarios.len()
     );
     let _ = writeln!(
         out,
-        "A cell counts the scenarios that exercise the feature: `✓ passed/ran` when all passed; `✗ failed/ran` with \
-         the failing scenario IDs; `✗ n/ran known` when the only failures are deviations listed, with their reasons, in \
-         `drivers/expectations/NAME.toml` (below). *unsupported* counts scenarios the SDK has no API for; they are not \
-         in `ran`. What is judged: drivers/PROTOCOL.md §4; requirement IDs: spec/requirements.md.\n"
+        "A cell is `passed/ran` for the scenarios that exercise the feature (`✓` when all of them passed), then `✗ n` \
+         failing scenarios, `known n` expected failures (SDK bugs listed with their reasons in \
+         `drivers/expectations/NAME.toml`) and `n/a n` scenarios the SDK cannot express (not in `ran`). The scenarios \
+         behind each count are listed per driver below. What is judged: drivers/PROTOCOL.md §4; requirement IDs: \
+         spec/requirements.md.\n"
     );
     let _ = writeln!(out, "| driver | SDK | {} |", COLUMNS.join(" | "));
     let _ = writeln!(out, "|---|---|{}", "---|".repeat(COLUMNS.len()));
@@ -184,11 +213,9 @@ pub fn render(
                 let cell = cells.entry(column).or_default();
                 match result.verdict {
                     Verdict::Pass | Verdict::Info => cell.passed += 1,
-                    Verdict::Xfail => cell.known.push(result.id.clone()),
+                    Verdict::Xfail => cell.known += 1,
                     Verdict::Unsupported => cell.unsupported += 1,
-                    Verdict::Fail | Verdict::NonStrict | Verdict::Xpass => {
-                        cell.failing.push(result.id.clone())
-                    }
+                    Verdict::Fail | Verdict::NonStrict | Verdict::Xpass => cell.failing += 1,
                 }
             }
         }
@@ -207,10 +234,81 @@ pub fn render(
             vec!["–"; COLUMNS.len()].join(" | ")
         );
     }
+    sdk_requirements(&mut out, runs, requirements);
     for run in runs {
         details(&mut out, run);
     }
     out
+}
+
+/// One row per SDK requirement, one column per driver: `✓ n` judged in n
+/// scenarios and never broken, `✗ n` broken in n, `known n` a listed
+/// deviation seen in n.
+fn sdk_requirements(
+    out: &mut String,
+    runs: &[DriverRun],
+    requirements: &HashMap<String, Requirement>,
+) {
+    let _ = writeln!(out, "\n## SDK requirements\n");
+    let _ = writeln!(
+        out,
+        "What each SDK sent and handed its caller, requirement by requirement. `✓ n`: judged in n scenarios, never \
+         broken; `✗ n`: broken in n scenarios; `known n`: a deviation listed with its reason, seen in n scenarios. \
+         The native client is cbspec's own and is not judged on these.\n"
+    );
+    let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+    let _ = writeln!(out, "| requirement | level | {} |", names.join(" | "));
+    let _ = writeln!(out, "|---|---|{}", "---|".repeat(names.len()));
+    for id in SDK_REQUIREMENTS {
+        let level = requirements.get(id).map_or("unknown", |r| r.level.word());
+        let cells: Vec<String> = runs
+            .iter()
+            .map(|run| {
+                if run.name == "native" {
+                    return "not judged".to_owned();
+                }
+                let judged = run
+                    .results
+                    .iter()
+                    .filter(|r| r.verdict != Verdict::Unsupported)
+                    .count();
+                let names = |r: &&ScenarioResult| {
+                    r.mismatches
+                        .iter()
+                        .any(|m| m.requirement.as_deref() == Some(id))
+                };
+                // Known: a listed deviation, or a listed expected failure
+                // whose mismatches break this requirement.
+                let known = run
+                    .results
+                    .iter()
+                    .filter(|r| {
+                        r.known_deviations.iter().any(|k| k == id)
+                            || (r.verdict == Verdict::Xfail && names(r))
+                    })
+                    .count();
+                let broken = run
+                    .results
+                    .iter()
+                    .filter(|r| r.verdict.is_failure(true))
+                    .filter(|r| !r.known_deviations.iter().any(|k| k == id))
+                    .filter(names)
+                    .count();
+                match (broken, known) {
+                    (0, 0) => format!("✓ {judged}"),
+                    (0, k) => format!("known {k}"),
+                    (b, 0) => format!("✗ {b}"),
+                    (b, k) => format!("✗ {b} · known {k}"),
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {level} | {} |",
+            requirement_link(id),
+            cells.join(" | ")
+        );
+    }
 }
 
 fn details(out: &mut String, run: &DriverRun) {
@@ -218,15 +316,15 @@ fn details(out: &mut String, run: &DriverRun) {
     let _ = writeln!(out, "\n## {} ({})\n", run.name, run.sdk);
     let _ = writeln!(
         out,
-        "{} scenarios: {} pass, {} fail, {} non-strict, {} info, {} known (xfail), {} xpass, {} unsupported.\n",
+        "{} scenarios: {} passed, {} failed, {} non-strict, {} unsupported, {} xfail, {} xpass, {} info.\n",
         run.results.len(),
         count(Verdict::Pass),
         count(Verdict::Fail),
         count(Verdict::NonStrict),
-        count(Verdict::Info),
+        count(Verdict::Unsupported),
         count(Verdict::Xfail),
         count(Verdict::Xpass),
-        count(Verdict::Unsupported)
+        count(Verdict::Info),
     );
     let failing: Vec<&ScenarioResult> = run
         .results
@@ -241,42 +339,72 @@ fn details(out: &mut String, run: &DriverRun) {
     if !failing.is_empty() {
         let _ = writeln!(out, "Failing:\n");
         for r in failing {
+            let broken: Vec<String> = r
+                .mismatches
+                .iter()
+                .filter_map(|m| m.requirement.as_deref())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .map(requirement_link)
+                .collect();
             let _ = writeln!(
                 out,
-                "- `{}` ({}): {}",
-                r.id,
+                "- {} ({}, {}): {}",
+                scenario_link(r),
                 r.verdict.word(),
+                broken.join(", "),
                 one_line(&r.message)
             );
         }
         let _ = writeln!(out);
     }
     let deviations = run.deviation_hits();
-    let xfails = run.expectations.xfails();
+    let xfails: Vec<(&str, &str)> = run.expectations.xfails();
     if !deviations.is_empty() || !xfails.is_empty() {
-        let _ = writeln!(out, "Known deviations:\n");
+        let _ = writeln!(out, "Known SDK bugs:\n");
         for (requirement, reason, hits) in deviations {
-            let _ = writeln!(out, "- {requirement} ({hits} scenarios): {reason}");
+            let _ = writeln!(
+                out,
+                "- {} ({hits} scenarios): {reason}",
+                requirement_link(requirement)
+            );
         }
         for (id, reason) in xfails {
-            let _ = writeln!(out, "- scenario `{id}`: {reason}");
+            let link = run
+                .results
+                .iter()
+                .find(|r| r.id == id)
+                .map_or_else(|| format!("`{id}`"), scenario_link);
+            let _ = writeln!(out, "- scenario {link}: {reason}");
         }
         let _ = writeln!(out);
     }
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reasons: BTreeMap<String, Vec<&ScenarioResult>> = BTreeMap::new();
     for r in run
         .results
         .iter()
         .filter(|r| r.verdict == Verdict::Unsupported)
     {
-        *reasons.entry(one_line(&r.message)).or_default() += 1;
+        reasons.entry(one_line(&r.message)).or_default().push(r);
     }
     if !reasons.is_empty() {
-        let _ = writeln!(out, "Unsupported:\n");
-        let mut sorted: Vec<(String, usize)> = reasons.into_iter().collect();
-        sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (reason, n) in sorted {
-            let _ = writeln!(out, "- {n} × {reason}");
+        let _ = writeln!(out, "Unsupported (the SDK cannot express these):\n");
+        let mut sorted: Vec<(String, Vec<&ScenarioResult>)> = reasons.into_iter().collect();
+        sorted.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        for (reason, results) in sorted {
+            let listed = if results.len() <= 3 {
+                format!(
+                    ": {}",
+                    results
+                        .iter()
+                        .map(|r| scenario_link(r))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "- {} × {reason}{listed}", results.len());
         }
     }
 }
@@ -294,10 +422,6 @@ fn one_line(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn ids(n: usize) -> Vec<String> {
-        (1..=n).map(|i| format!("s/{i}")).collect()
-    }
-
     #[test]
     fn cells_say_what_ran_and_how_it_went() {
         let all_passed = Cell {
@@ -305,28 +429,33 @@ mod tests {
             unsupported: 2,
             ..Cell::default()
         };
-        assert_eq!(all_passed.render(), "✓ 4/4 (2 unsupported)");
+        assert_eq!(all_passed.render(), "✓ 4/4 · n/a 2");
         let known = Cell {
             passed: 3,
-            known: ids(1),
+            known: 1,
             ..Cell::default()
         };
-        assert_eq!(known.render(), "✗ 1/4 known: `s/1`");
+        assert_eq!(known.render(), "3/4 · known 1");
         let failing = Cell {
             passed: 1,
-            known: ids(2),
-            failing: ids(5),
+            known: 2,
+            failing: 5,
             ..Cell::default()
         };
-        assert_eq!(
-            failing.render(),
-            "✗ 5/8: `s/1`, `s/2`, `s/3` +2 more (and 2 known)"
-        );
+        assert_eq!(failing.render(), "1/8 · ✗ 5 · known 2");
         let nothing_ran = Cell {
             unsupported: 7,
             ..Cell::default()
         };
-        assert_eq!(nothing_ran.render(), "unsupported");
+        assert_eq!(nothing_ran.render(), "n/a 7");
         assert_eq!(Cell::default().render(), "–");
+    }
+
+    #[test]
+    fn links_lead_to_the_scenario_line_and_the_spec_entry() {
+        assert_eq!(
+            requirement_link("CB-SDK-CARRIER"),
+            "[CB-SDK-CARRIER](../spec/requirements.md#cb-sdk-carrier)"
+        );
     }
 }

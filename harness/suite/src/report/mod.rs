@@ -1,16 +1,21 @@
-//! Reports of a run: the console summary, JSON lines, JUnit XML and a
-//! self-contained HTML page. Each writer takes the results and the run's
-//! facts (what the capture server received, transport errors, preflight).
+//! Reports of a run: the console, JSON lines, JUnit XML and a
+//! self-contained HTML page. Every reporter renders the same [`Summary`]
+//! (counts, run info, failures by requirement) and the run's facts, so the
+//! reports of one run agree.
 
 pub mod console;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod matrix;
+pub mod summary;
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
+
+pub use console::{ConsoleStyle, Detail};
+pub use summary::{RunInfo, Summary};
 
 use crate::runner::{RunFacts, ScenarioResult, Verdict};
 use crate::scenario::Requirement;
@@ -18,9 +23,9 @@ use crate::scenario::Requirement;
 /// What goes on standard output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsoleFormat {
-    /// Failures with requirement text, diffs and transcripts, then a summary.
-    Human,
-    /// One JSON object per scenario per line.
+    /// Failures with requirement text and diffs, then a summary.
+    Human(ConsoleStyle),
+    /// JSON lines: a header, one line per scenario as it finishes, a summary.
     Json,
 }
 
@@ -53,28 +58,51 @@ pub enum ReportError {
     },
 }
 
+fn emit(console: &mut impl Write, text: &str) -> Result<(), ReportError> {
+    console
+        .write_all(text.as_bytes())
+        .and_then(|()| console.flush())
+        .map_err(ReportError::Console)
+}
+
 impl Outputs {
-    /// Writes the console report to `console` and the report files.
-    pub fn write(
+    /// Before the first scenario: the JSON header line (nothing for people).
+    pub fn start(&self, console: &mut impl Write, info: &RunInfo) -> Result<(), ReportError> {
+        match self.console {
+            ConsoleFormat::Json => emit(console, &(json::header_line(info) + "\n")),
+            ConsoleFormat::Human(_) => Ok(()),
+        }
+    }
+
+    /// As each scenario finishes: its JSON line (people get the report at the end).
+    pub fn scenario(
+        &self,
+        console: &mut impl Write,
+        result: &ScenarioResult,
+    ) -> Result<(), ReportError> {
+        match self.console {
+            ConsoleFormat::Json => emit(console, &(json::line(result) + "\n")),
+            ConsoleFormat::Human(_) => Ok(()),
+        }
+    }
+
+    /// After the run: the human report or the JSON summary line, then the
+    /// report files.
+    pub fn finish(
         &self,
         console: &mut impl Write,
         results: &[ScenarioResult],
         requirements: &HashMap<String, Requirement>,
         facts: &RunFacts,
+        summary: &Summary,
     ) -> Result<(), ReportError> {
         let text = match self.console {
-            ConsoleFormat::Human => console::render(results, requirements, self.strict, facts),
-            ConsoleFormat::Json => {
-                let mut text: String = results.iter().map(|r| json::line(r) + "\n").collect();
-                text.push_str(&json::run_line(facts));
-                text.push('\n');
-                text
+            ConsoleFormat::Human(style) => {
+                console::render(results, requirements, summary, facts, style)
             }
+            ConsoleFormat::Json => json::summary_line(summary, facts) + "\n",
         };
-        console
-            .write_all(text.as_bytes())
-            .and_then(|()| console.flush())
-            .map_err(ReportError::Console)?;
+        emit(console, &text)?;
         let write_file = |path: &PathBuf, text: String| {
             std::fs::write(path, text).map_err(|source| ReportError::File {
                 path: path.clone(),
@@ -82,11 +110,17 @@ impl Outputs {
             })
         };
         if let Some(path) = &self.junit {
-            write_file(path, junit::render(results, self.strict, facts))?;
+            write_file(path, junit::render(results, self.strict, summary, facts))?;
         }
         if let Some(path) = &self.html {
-            let title = format!("cbspec run: {} scenarios", results.len());
-            write_file(path, html::render(results, &title, facts))?;
+            let title = format!(
+                "cbspec {}: {} scenarios, driver {}",
+                summary.info.command, summary.total, summary.info.driver
+            );
+            write_file(
+                path,
+                html::render(results, &title, summary, facts, requirements),
+            )?;
         }
         Ok(())
     }

@@ -14,6 +14,8 @@ struct File {
     xfail: Vec<Entry>,
     #[serde(default)]
     deviation: Vec<Deviation>,
+    #[serde(default)]
+    unsupported: Vec<Entry>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +80,8 @@ pub enum ExpectationsError {
 pub struct Expectations {
     reasons: HashMap<String, String>,
     deviations: HashMap<String, String>,
+    /// Scenarios the driver cannot express at all (not a bug of the SDK).
+    cannot_express: HashMap<String, String>,
 }
 
 impl Expectations {
@@ -133,10 +137,38 @@ impl Expectations {
                 });
             }
         }
+        let mut cannot_express = HashMap::new();
+        for entry in file.unsupported {
+            if entry.reason.trim().is_empty() {
+                return Err(ExpectationsError::NoReason {
+                    kind: "unsupported",
+                    name: entry.id,
+                    hint: "say why the driver cannot make this upload",
+                });
+            }
+            if reasons.contains_key(&entry.id)
+                || cannot_express
+                    .insert(entry.id.clone(), entry.reason)
+                    .is_some()
+            {
+                return Err(ExpectationsError::Duplicate {
+                    kind: "unsupported",
+                    name: entry.id,
+                });
+            }
+        }
         Ok(Self {
             reasons,
             deviations,
+            cannot_express,
         })
+    }
+
+    /// Why the driver cannot make scenario `id`'s upload at all, when the
+    /// file says so (`[[unsupported]]`): the scenario is `unsupported`, not
+    /// run, and kept apart from the SDK's real deviations.
+    pub fn cannot_express(&self, id: &str) -> Option<&str> {
+        self.cannot_express.get(id).map(String::as_str)
     }
 
     /// Why the driver is known to deviate from a requirement, if it is listed.
@@ -171,6 +203,28 @@ fn sorted(map: &HashMap<String, String>) -> Vec<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scenarios_a_driver_cannot_express_are_kept_apart_from_its_bugs() {
+        let e = Expectations::parse(
+            "[[unsupported]]\nid = \"a\"\nreason = \"the SDK always sends a Content-Type\"\n[[xfail]]\nid = \"b\"\nreason = \"double-encodes the URL\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            e.cannot_express("a"),
+            Some("the SDK always sends a Content-Type")
+        );
+        assert_eq!(e.reason("a"), None, "not an expected failure");
+        assert_eq!(e.cannot_express("b"), None);
+        assert!(Expectations::parse("[[unsupported]]\nid = \"a\"\nreason = \" \"\n").is_err());
+        let both = Expectations::parse(
+            "[[xfail]]\nid = \"a\"\nreason = \"x\"\n[[unsupported]]\nid = \"a\"\nreason = \"y\"\n",
+        );
+        assert!(
+            matches!(both, Err(ExpectationsError::Duplicate { .. })),
+            "{both:?}"
+        );
+    }
 
     #[test]
     fn reasons_are_required() {

@@ -122,6 +122,8 @@ pub struct ScenarioResult {
     pub known_deviations: Vec<String>,
     /// Why the upload got no answer, when it got none.
     pub transport_failure: Option<TransportFailure>,
+    /// The scenario's tags, for filtering reports.
+    pub tags: Vec<String>,
 }
 
 /// An upload that got no answer.

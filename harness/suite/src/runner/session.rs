@@ -222,6 +222,7 @@ fn blank_result(loaded: &LoadedScenario) -> ScenarioResult {
         location: format!("{}:{}", loaded.file.display(), loaded.line),
         known_deviations: Vec::new(),
         transport_failure: None,
+        tags: scenario.tags.clone(),
     }
 }
 
@@ -237,6 +238,11 @@ impl SharedRunner {
         let scenario = &loaded.scenario;
         let started = Instant::now();
         let mut result = blank_result(loaded);
+        if let Some(why) = self.expectations.cannot_express(&scenario.id) {
+            result.verdict = Verdict::Unsupported;
+            result.message = format!("the driver cannot make this upload: {why}");
+            return result;
+        }
         if let Some(why) = target
             .capabilities
             .refusal(&scenario.needs, scenario.upload.signing())
