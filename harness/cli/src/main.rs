@@ -63,9 +63,24 @@ struct CredentialArgs {
     access_key_secret: Option<String>,
 }
 
-/// How the human console report looks; shared by `run` and `probe`.
+/// Output format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    /// Failures with their requirements and differences, then a summary.
+    Human,
+    /// JSON lines: a header, one line per scenario or case, a summary.
+    Json,
+}
+
+/// The reports `run` and `probe` both write, and how the console looks.
 #[derive(Debug, clap::Args)]
-struct ConsoleArgs {
+struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: OutputFormat,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    junit: Option<std::path::PathBuf>,
     /// Colour: auto (a terminal, and NO_COLOR unset), always or never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -77,7 +92,21 @@ struct ConsoleArgs {
     verbose: bool,
 }
 
-impl ConsoleArgs {
+impl ReportArgs {
+    /// What goes on standard output.
+    fn console(&self) -> cbspec_suite::report::ConsoleFormat {
+        match self.format {
+            OutputFormat::Human => cbspec_suite::report::ConsoleFormat::Human(self.style()),
+            OutputFormat::Json => cbspec_suite::report::ConsoleFormat::Json,
+        }
+    }
+
+    /// Whether people read the output (so a progress bar and notes on
+    /// standard error are welcome).
+    fn for_people(&self) -> bool {
+        self.format == OutputFormat::Human
+    }
+
     fn style(&self) -> cbspec_suite::report::ConsoleStyle {
         use cbspec_suite::report::Detail;
         cbspec_suite::report::ConsoleStyle {

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use super::{usage, CliError};
 use cbspec_suite::probe::judge::AcceptRule;
 use cbspec_suite::probe::{run_probe, ProbeConfig};
-use cbspec_suite::report::{ConsoleFormat, Outputs, RunInfo, Summary};
+use cbspec_suite::report::{Outputs, RunInfo, Summary};
 
 /// The callback body type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -18,15 +18,6 @@ pub(crate) enum BodyType {
     /// application/x-www-form-urlencoded
     Form,
     /// application/json
-    Json,
-}
-
-/// Output format on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// Each finding with its requirement, then a summary.
-    Human,
-    /// One JSON object per case per line, then the run's facts.
     Json,
 }
 
@@ -62,15 +53,9 @@ pub(crate) struct ProbeArgs {
     /// Extra CA certificate (PEM) for an HTTPS receiver (repeatable).
     #[arg(long = "ca")]
     ca: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: Format,
-    /// How the human report looks.
+    /// The reports.
     #[command(flatten)]
-    console: super::ConsoleArgs,
-    /// Write JUnit XML here.
-    #[arg(long)]
-    junit: Option<PathBuf>,
+    reports: super::ReportArgs,
     /// The requirement file.
     #[arg(long, default_value = "spec/requirements.md")]
     spec: PathBuf,
@@ -112,6 +97,7 @@ pub(crate) fn run(args: &ProbeArgs) -> Result<u8, CliError> {
         );
     }
     if let Some(dir) = args
+        .reports
         .junit
         .as_ref()
         .and_then(|p| p.parent())
@@ -136,12 +122,9 @@ pub(crate) fn run(args: &ProbeArgs) -> Result<u8, CliError> {
         extra_ca_pem,
     };
     let outputs = Outputs {
-        console: match args.format {
-            Format::Human => ConsoleFormat::Human(args.console.style()),
-            Format::Json => ConsoleFormat::Json,
-        },
+        console: args.reports.console(),
         strict: false,
-        junit: args.junit.clone(),
+        junit: args.reports.junit.clone(),
         html: None,
     };
     let info = RunInfo::now("probe", "receiver", format!("receiver {}", args.url));

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::{usage, CliError};
 use cbspec_capture::TlsIdentity;
 use cbspec_protocol::auth::Credentials;
 use cbspec_suite::profile::{Addressing, EndpointProfile, ProfileOverrides};
-use cbspec_suite::report::{ConsoleFormat, Outputs, RunInfo, Summary};
+use cbspec_suite::report::{Outputs, RunInfo, Summary};
 use cbspec_suite::runner::driver::external::{load_registry, DriverSpec};
 use cbspec_suite::runner::driver::protocol::Hello;
 use cbspec_suite::runner::select::{Partition, Selection};
@@ -20,15 +20,6 @@ use cbspec_suite::runner::{
     execute_plan, DriverPlan, Expectations, PreflightOptions, RemoteEndpoint, RunOptions,
     RunOutcome, RunPlan, ScenarioResult, TargetChoice,
 };
-
-/// Output format on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
-    /// Failures with requirement text, diffs and transcripts, then a summary.
-    Human,
-    /// One JSON object per scenario per line.
-    Json,
-}
 
 /// Arguments of `cbspec run`.
 #[derive(Debug, Args)]
@@ -68,15 +59,9 @@ pub(crate) struct RunArgs {
     /// Count non-strict verdicts as failures.
     #[arg(long)]
     strict: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: Format,
-    /// How the human report looks.
+    /// The reports.
     #[command(flatten)]
-    console: super::ConsoleArgs,
-    /// Write JUnit XML here.
-    #[arg(long)]
-    junit: Option<PathBuf>,
+    reports: super::ReportArgs,
     /// Write a self-contained HTML report here.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -202,7 +187,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
         return Err(usage("no scenario matches the selection"));
     }
     // A report that cannot be written should fail now, not after the run.
-    for path in [&args.junit, &args.report].into_iter().flatten() {
+    for path in [&args.reports.junit, &args.report].into_iter().flatten() {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir.filter(|d| !d.is_dir()) {
             return Err(usage(format!(
@@ -218,17 +203,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
             .profile
             .check_capture_listeners(args.capture_listen, args.capture_https_listen)
             .map_err(usage)?;
-        if args.format == Format::Human {
+        if args.reports.for_people() {
             eprintln!("{}", remote.profile);
         }
     }
     let outputs = Outputs {
-        console: match args.format {
-            Format::Human => ConsoleFormat::Human(args.console.style()),
-            Format::Json => ConsoleFormat::Json,
-        },
+        console: args.reports.console(),
         strict: args.strict,
-        junit: args.junit.clone(),
+        junit: args.reports.junit.clone(),
         html: args.report.clone(),
     };
     let described = match &target {
@@ -265,7 +247,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<u8, CliError> {
     }
     let total = plan.scenarios.len();
     let show_progress =
-        args.format == Format::Human && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        args.reports.for_people() && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let bar = show_progress.then(|| indicatif::ProgressBar::new(total as u64));
     let progress_bar = bar.clone();
     let streaming = outputs.clone();
