@@ -178,6 +178,29 @@ impl TransportCause {
         }
     }
 
+    /// The cause an I/O error names, looking through the io::Errors it
+    /// wraps: tokio-rustls puts the TLS error two io::Errors deep, and an
+    /// io::Error's `source()` skips what it wraps.
+    fn of_io(mut io: &std::io::Error) -> Option<Self> {
+        use std::io::ErrorKind;
+        loop {
+            match io.kind() {
+                ErrorKind::ConnectionRefused => return Some(Self::Refused),
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::UnexpectedEof => return Some(Self::Reset),
+                ErrorKind::TimedOut => return Some(Self::TimedOut),
+                _ => {}
+            }
+            let inner = io.get_ref()?;
+            if inner.downcast_ref::<rustls::Error>().is_some() {
+                return Some(Self::Tls);
+            }
+            io = inner.downcast_ref::<std::io::Error>()?;
+        }
+    }
+
     /// Classifies an error by walking its source chain: the I/O error kind
     /// where there is one, else the resolver's and TLS stack's own errors.
     pub fn of(error: &(dyn std::error::Error + 'static)) -> Self {
@@ -185,15 +208,8 @@ impl TransportCause {
         let mut next = Some(error);
         while let Some(e) = next {
             if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                use std::io::ErrorKind;
-                match io.kind() {
-                    ErrorKind::ConnectionRefused => return Self::Refused,
-                    ErrorKind::ConnectionReset
-                    | ErrorKind::ConnectionAborted
-                    | ErrorKind::BrokenPipe
-                    | ErrorKind::UnexpectedEof => return Self::Reset,
-                    ErrorKind::TimedOut => return Self::TimedOut,
-                    _ => {}
+                if let Some(cause) = Self::of_io(io) {
+                    return cause;
                 }
             }
             if e.downcast_ref::<rustls::Error>().is_some() {
@@ -536,6 +552,68 @@ mod tests {
                 &[]
             ),
             "http://b1.oss.localhost:9000/"
+        );
+    }
+
+    /// A GET through the real client, for the cause of its failure.
+    async fn cause_of(endpoint: &str) -> TransportCause {
+        let client = OssClient::new(
+            endpoint,
+            Credentials::new("k", "s"),
+            "cn-hangzhou",
+            Duration::from_secs(2),
+        )
+        .unwrap();
+        let call = OssCall::new("GET", "b1", Some("k")).auth(Auth::Anonymous);
+        client.send(call).await.unwrap_err().cause
+    }
+
+    // Over real loopback sockets: what each failure looks like through
+    // reqwest, hyper and rustls, not a hand-made error.
+    #[tokio::test]
+    async fn real_failures_are_classified_by_cause() {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let dead = free.local_addr().unwrap();
+        drop(free);
+        assert_eq!(
+            cause_of(&format!("http://{dead}")).await,
+            TransportCause::Refused
+        );
+        // A plain-HTTP server spoken to over https: the handshake fails.
+        let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let plain_addr = plain.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in plain.incoming().take(2) {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+                let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        assert_eq!(
+            cause_of(&format!("https://{plain_addr}")).await,
+            TransportCause::Tls
+        );
+        // A server that closes the connection without answering.
+        let closer = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closer_addr = closer.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            for stream in closer.incoming().take(2) {
+                let Ok(mut stream) = stream else { continue };
+                let mut buf = [0u8; 1024];
+                let _ = stream.read(&mut buf);
+            }
+        });
+        assert_eq!(
+            cause_of(&format!("http://{closer_addr}")).await,
+            TransportCause::Reset
+        );
+        // A name that cannot resolve (RFC 6761 reserves .invalid).
+        assert_eq!(
+            cause_of("http://cbspec-no-such-host.invalid:9").await,
+            TransportCause::Dns
         );
     }
 
