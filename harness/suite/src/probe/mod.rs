@@ -22,8 +22,9 @@ use cbspec_capture::{Answer as KeyAnswer, CaptureConfig, CaptureHandle, CaptureS
 use cbspec_protocol::callback_outcome::MAX_RESPONSE_BODY;
 use cbspec_protocol::signature::CallbackSigner;
 
-use crate::runner::facts::{PreflightSummary, RunFacts};
-use crate::runner::{ScenarioResult, Verdict};
+use crate::runner::facts::RunFacts;
+use crate::runner::verdict::decide;
+use crate::runner::{Expectations, ScenarioResult};
 use crate::scenario::Requirement;
 use cases::{
     build_cases, ProbeCase, ProbeRequest, ProbeSetup, SetupError, ATTACKER_PATHS, KEY_FILE,
@@ -218,23 +219,6 @@ fn result_for(
             .and_then(|id| requirements.get(id))
             .map(|r| r.level);
     }
-    let worst = mismatches
-        .iter()
-        .map(|m| match m.level {
-            Some(crate::scenario::Level::Must) => Verdict::Fail,
-            Some(crate::scenario::Level::Should) => Verdict::NonStrict,
-            _ => Verdict::Info,
-        })
-        .min_by_key(|v| match v {
-            Verdict::Fail => 0,
-            Verdict::NonStrict => 1,
-            _ => 2,
-        });
-    let message = match mismatches.first() {
-        None => "as a correct receiver does".to_owned(),
-        Some(first) if mismatches.len() > 1 => format!("{first} (+{} more)", mismatches.len() - 1),
-        Some(first) => first.to_string(),
-    };
     let mut ids: Vec<String> = vec![case.requirement.to_owned()];
     for m in &mismatches {
         if let Some(id) = &m.requirement {
@@ -243,14 +227,23 @@ fn result_for(
             }
         }
     }
+    // The same verdict policy as the scenarios': the worst broken level.
+    let decision = decide(
+        &case.id,
+        &ids,
+        &mismatches,
+        requirements,
+        &Expectations::default(),
+        false,
+    );
     ScenarioResult {
         id: case.id.clone(),
         title: case.title.clone(),
         requirements: ids,
         operation: "probe".into(),
         body_type: case.id.split('/').next().unwrap_or("-").to_owned(),
-        verdict: worst.unwrap_or(Verdict::Pass),
-        message,
+        verdict: decision.verdict,
+        message: decision.message,
         mismatches,
         transcript,
         duration,
@@ -470,19 +463,14 @@ async fn probe_with(
         load_report = Some(report);
     }
 
-    let mut facts = RunFacts::collect(
+    let facts = RunFacts::for_receiver(
         format!(
             "receiver {} (key server http://{authority}, trusted prefix {})",
             config.url,
             setup.trusted_prefix()
         ),
-        PreflightSummary::NotNeeded,
-        &[],
-        &results,
-        0,
+        fetches,
     );
-    facts.subject = crate::runner::facts::Subject::Receiver;
-    facts.key_fetches = fetches;
     Ok(ProbeOutcome {
         results,
         facts,

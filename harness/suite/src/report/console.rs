@@ -93,20 +93,6 @@ pub fn first_difference(expected: &str, observed: &str) -> Option<usize> {
     }
 }
 
-/// The requirement a mismatch breaks, with its level and why it is only
-/// recorded when it is: ` [CB-X MUST]`.
-pub(crate) fn breaks(m: &Mismatch) -> String {
-    let mut out = match (&m.requirement, m.level) {
-        (Some(id), Some(level)) => format!(" [{id} {level}]"),
-        (Some(id), None) => format!(" [{id}]"),
-        _ => String::new(),
-    };
-    if let Some(why) = &m.unknowable {
-        out.push_str(&format!(" (recorded only: {why})"));
-    }
-    out
-}
-
 fn mismatch_block(
     out: &mut String,
     m: &Mismatch,
@@ -118,7 +104,7 @@ fn mismatch_block(
         out,
         "  ✗ {}{}",
         m.what,
-        p.paint(Style::new().bold(), &breaks(m))
+        p.paint(Style::new().bold(), &m.requirement_tag())
     );
     if let Some(id) = &m.requirement {
         // Each requirement's statement once per scenario.

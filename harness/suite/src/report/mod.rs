@@ -10,14 +10,14 @@ pub mod junit;
 pub mod matrix;
 pub mod summary;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 pub use console::{ConsoleStyle, Detail};
 pub use summary::{RunInfo, Summary};
 
-use crate::runner::{RunFacts, ScenarioResult, Verdict};
+use crate::runner::{RunFacts, ScenarioResult};
 use crate::scenario::Requirement;
 
 /// What goes on standard output.
@@ -124,13 +124,4 @@ impl Outputs {
         }
         Ok(())
     }
-}
-
-/// How many scenarios got each verdict.
-pub fn tally(results: &[ScenarioResult]) -> BTreeMap<Verdict, usize> {
-    let mut counts = BTreeMap::new();
-    for r in results {
-        *counts.entry(r.verdict).or_insert(0) += 1;
-    }
-    counts
 }

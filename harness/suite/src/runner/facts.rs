@@ -138,6 +138,16 @@ impl RunFacts {
         facts
     }
 
+    /// The facts of a `cbspec probe` run: what was probed and the requests
+    /// the key server received, by `Host` and target.
+    pub fn for_receiver(target: String, key_fetches: BTreeMap<String, usize>) -> Self {
+        RunFacts {
+            subject: Subject::Receiver,
+            key_fetches,
+            ..Self::collect(target, PreflightSummary::NotNeeded, &[], &[], 0)
+        }
+    }
+
     /// Warnings a person must see: no callback at all although scenarios
     /// expected some, callbacks whose key URL the capture server refused,
     /// and uploads that never got an answer.

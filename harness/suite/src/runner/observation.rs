@@ -142,22 +142,30 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}: expected {}, observed {}",
-            self.what, self.expected, self.observed
-        )?;
-        match (&self.requirement, self.level) {
-            (Some(id), Some(level)) => write!(f, " [{id} {level}]")?,
-            (Some(id), None) => write!(f, " [{id}]")?,
-            _ => {}
-        }
-        match &self.unknowable {
-            Some(why) => write!(f, " (recorded only: {why})"),
-            None => Ok(()),
-        }
+            "{}: expected {}, observed {}{}",
+            self.what,
+            self.expected,
+            self.observed,
+            self.requirement_tag()
+        )
     }
 }
 
 impl Mismatch {
+    /// ` [CB-X MUST]`: the requirement the mismatch breaks and its level,
+    /// then why it is only recorded when it is; empty when it names none.
+    pub fn requirement_tag(&self) -> String {
+        let mut out = match (&self.requirement, self.level) {
+            (Some(id), Some(level)) => format!(" [{id} {level}]"),
+            (Some(id), None) => format!(" [{id}]"),
+            _ => String::new(),
+        };
+        if let Some(why) = &self.unknowable {
+            out.push_str(&format!(" (recorded only: {why})"));
+        }
+        out
+    }
+
     /// A difference that breaks `requirement` rather than the scenario's own.
     pub fn of(requirement: &str, what: &str, expected: String, observed: String) -> Self {
         Mismatch {

@@ -345,7 +345,8 @@ pub async fn preflight(
             ..CallbackFields::default()
         };
         let key = format!("cbspec-preflight/{nonce}/{}.txt", step.word());
-        let before: Vec<CapturedRequest> = capture.requests();
+        // The recorder keeps arrival order: what came after `seen` is this canary's.
+        let seen = capture.requests().len();
         let upload = client
             .send(
                 OssCall::new("PUT", &profile.bucket, Some(&key))
@@ -360,12 +361,8 @@ pub async fn preflight(
         let strays: Vec<CapturedRequest> = capture
             .requests()
             .into_iter()
+            .skip(seen)
             .filter(|r| !r.target.starts_with(&path))
-            .filter(|r| {
-                !before
-                    .iter()
-                    .any(|b| b.arrived_at == r.arrived_at && b.target == r.target)
-            })
             .collect();
         let found = judge_canary(
             step,
