@@ -272,28 +272,33 @@ fn a_separately_started_emulator_passes_what_the_embedded_one_passes() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// `cbspec run` against `endpoint` with the suite bucket and a capture
+/// server on a free loopback port (returned as its base URL), plus `extra`.
+fn run_against(endpoint: &str, extra: &[&str]) -> (std::process::Output, String) {
+    let http = free_port();
+    let base = format!("http://127.0.0.1:{http}");
+    let listen = format!("127.0.0.1:{http}");
+    let mut args = vec![
+        "run",
+        "--endpoint",
+        endpoint,
+        "--region",
+        "cn-hangzhou",
+        "--bucket",
+        BUCKET,
+        "--callback-base-url",
+        &base,
+        "--capture-listen",
+        &listen,
+    ];
+    args.extend(extra);
+    (cbspec(&args, &KEY), base)
+}
+
 #[test]
 fn a_dead_port_stops_at_the_preflight_before_any_upload() {
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let http = free_port();
-    let out = cbspec(
-        &[
-            "run",
-            "--format",
-            "json",
-            "--endpoint",
-            &dead,
-            "--region",
-            "cn-hangzhou",
-            "--bucket",
-            BUCKET,
-            "--callback-base-url",
-            &format!("http://127.0.0.1:{http}"),
-            "--capture-listen",
-            &format!("127.0.0.1:{http}"),
-        ],
-        &KEY,
-    );
+    let (out, _) = run_against(&dead, &["--format", "json"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -338,26 +343,7 @@ fn never_calling_back(limit: usize) -> String {
 #[test]
 fn an_endpoint_that_never_calls_back_stops_at_the_canary() {
     let endpoint = never_calling_back(20);
-    let http = free_port();
-    let base = format!("http://127.0.0.1:{http}");
-    let out = cbspec(
-        &[
-            "run",
-            "--endpoint",
-            &endpoint,
-            "--region",
-            "cn-hangzhou",
-            "--bucket",
-            BUCKET,
-            "--callback-base-url",
-            &base,
-            "--capture-listen",
-            &format!("127.0.0.1:{http}"),
-            "--preflight-wait",
-            "1s",
-        ],
-        &KEY,
-    );
+    let (out, base) = run_against(&endpoint, &["--preflight-wait", "1s"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -372,25 +358,7 @@ fn an_endpoint_that_never_calls_back_stops_at_the_canary() {
 #[test]
 fn the_preflight_names_the_key_url_the_profile_does_not_allow() {
     let main = start_emulator(&[]);
-    let http = free_port();
-    let out = cbspec(
-        &[
-            "run",
-            "--endpoint",
-            &main.endpoint,
-            "--region",
-            "cn-hangzhou",
-            "--bucket",
-            BUCKET,
-            "--private-callbacks",
-            "true",
-            "--callback-base-url",
-            &format!("http://127.0.0.1:{http}"),
-            "--capture-listen",
-            &format!("127.0.0.1:{http}"),
-        ],
-        &KEY,
-    );
+    let (out, _) = run_against(&main.endpoint, &["--private-callbacks", "true"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
