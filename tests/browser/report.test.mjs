@@ -63,6 +63,21 @@ try {
     const href = await mismatch.locator('a').first().getAttribute('href');
     assert.ok(await page.locator(href).count() === 1, `${name}: ${href} is not an anchor on the page`);
 
+    // The tag filter: every shown row carries the chosen tag.
+    await page.locator('#filter-reset').click();
+    const tag = 'validation';
+    await page.locator('#filters input[name=verdict]').evaluateAll((boxes) => boxes.forEach((b) => { b.checked = true; }));
+    await page.locator('#filters select[name=tag]').selectOption(tag);
+    const tagged = page.locator('details.scenario:not(.hidden)');
+    const taggedCount = await tagged.count();
+    assert.ok(taggedCount > 0, `${name}: no scenario shown for tag ${tag}`);
+    for (const tags of await tagged.evaluateAll((rows) => rows.map((r) => r.dataset.tags))) {
+      assert.ok(tags.split(' ').includes(tag), `${name}: a row without tag ${tag} is shown`);
+    }
+    const all = await page.locator('details.scenario').evaluateAll(
+      (rows, t) => rows.filter((r) => r.dataset.tags.split(' ').includes(t)).length, tag);
+    assert.equal(taggedCount, all, `${name}: the tag filter hides rows that carry the tag`);
+
     // The phone layout does not scroll sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `${name}: the page is ${overflow}px wider than the screen`);
@@ -70,7 +85,7 @@ try {
     if (shot) {
       await page.screenshot({ path: shot.replace(/\.png$/, `-${name.replace(/[^a-z]+/g, '-')}.png`), fullPage: false });
     }
-    console.log(`${name}: clicked the red cell ${op} · ${bt} (${expected}); ${expected} failing scenarios shown, the first's transcript visible`);
+    console.log(`${name}: clicked the red cell ${op} · ${bt} (${expected}); ${expected} failing scenarios shown, the first's transcript visible; tag ${tag}: ${taggedCount} shown`);
     await page.close();
   }
 } catch (e) {
