@@ -82,6 +82,15 @@ def scenario_text(s):
     if s.get("vars") is not None:
         lines.append("")
         emit_table(lines, "[scenario.vars]", s["vars"])
+    policy = s.get("callback_policy")
+    if policy is not None:
+        lines.append("")
+        emit_table(lines, "[scenario.callback_policy]", {"name": policy["name"]})
+        lines.append("")
+        emit_table(lines, "[scenario.callback_policy.callback]", policy["callback"])
+        if policy.get("vars") is not None:
+            lines.append("")
+            emit_table(lines, "[scenario.callback_policy.vars]", policy["vars"])
     for a in s.get("answer", []):
         lines.append("")
         emit_table(lines, "[[scenario.answer]]", a)

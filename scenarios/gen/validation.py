@@ -78,7 +78,7 @@ CONFIG = [
       for name, js in [("array", '["{capture}/cb"]'), ("null", "null")]],
     ("val/cfg/not-utf8", "Decoded callback bytes that are not UTF-8", ["CB-CFG-UTF8", "CB-CFG-JSON"], CFG_NOT_JSON,
      {"callback": {"raw": base64.b64encode(b'{"callbackUrl":"\xff\xfe"}').decode()}}),
-    ("val/cfg/policy-name", "callbackPolicy naming a bucket policy (not emulated)", ["CB-POLICY-BUCKET", "CB-CFG-POLICY"], POLICY,
+    ("val/cfg/policy-name", "callbackPolicy naming a policy the bucket does not have", ["CB-POLICY-BUCKET", "CB-CFG-POLICY"], POLICY,
      {"callback": {"json": '{"callbackPolicy":"my-policy"}'}}),
     ("val/cfg/policy-number", "callbackPolicy of another type gets the same error", ["CB-POLICY-BUCKET", "CB-CFG-POLICY"], POLICY,
      {"callback": {"urls": ["capture:/cb"], "body": "b=${bucket}", "extra": {"callbackPolicy": 7}}}),

@@ -10,7 +10,7 @@ use super::signal::wait_for_signal;
 use super::{usage, CliError};
 use cbspec_emulator::{
     parse_duration, CallbackSettings, Emulator, EmulatorConfig, JournalLimits, ServerLimits,
-    DEV_SIGNING_KEY_PEM,
+    TemporaryCredential, DEV_SIGNING_KEY_PEM,
 };
 use cbspec_protocol::auth::Credentials;
 
@@ -86,6 +86,33 @@ pub(crate) struct EmulatorArgs {
     /// Body bytes the journal keeps across all records.
     #[arg(long = "journal-bytes", default_value_t = JournalLimits::default().max_body_bytes)]
     journal_bytes: usize,
+
+    /// Accept this temporary (STS) credential: AK:SECRET:TOKEN, optionally
+    /// @EXPIRATION in ISO 8601 UTC, e.g. STS.demo:secret:token@2026-12-31T00:00:00Z (repeatable).
+    #[arg(long = "sts-credential", value_parser = parse_sts_credential)]
+    sts_credentials: Vec<TemporaryCredential>,
+
+    /// Mint one temporary credential at start and print it (AccessKeyId,
+    /// AccessKeySecret, SecurityToken, Expiration); more can be minted with
+    /// a signed POST to /_cbspec/sts.
+    #[arg(long = "sts-token")]
+    sts_token: bool,
+
+    /// How long a minted temporary credential lasts.
+    #[arg(long = "sts-duration", default_value = "1h", value_parser = positive_duration)]
+    sts_duration: Duration,
+
+    /// How long RestoreObject takes before an Archive or ColdArchive object is readable.
+    #[arg(long = "restore-delay", default_value = "1s", value_parser = parse_duration_flag)]
+    restore_delay: Duration,
+}
+
+fn parse_sts_credential(text: &str) -> Result<TemporaryCredential, String> {
+    TemporaryCredential::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_duration_flag(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// A duration flag that must be above zero (`0s` would refuse everything).
@@ -140,6 +167,9 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
             }
         }
     }
+    let minted = args
+        .sts_token
+        .then(|| TemporaryCredential::mint(args.sts_duration));
     let config = EmulatorConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
@@ -170,6 +200,12 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
             max_records: args.journal_records,
             max_body_bytes: args.journal_bytes,
         },
+        temporary_credentials: {
+            let mut all = args.sts_credentials.clone();
+            all.extend(minted.clone());
+            all
+        },
+        restore_delay: args.restore_delay,
     };
     let runtime = super::new_runtime()?;
     runtime.block_on(async {
@@ -186,6 +222,12 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
         println!("callback key URL:  {}", handle.public_key_url());
         if !args.buckets.is_empty() {
             println!("buckets:           {}", args.buckets.join(", "));
+        }
+        if let Some(sts) = &minted {
+            println!("sts access key id: {}", sts.access_key_id);
+            println!("sts access secret: {}", sts.access_key_secret);
+            println!("sts token:         {}", sts.security_token);
+            println!("sts expiration:    {}", sts.expiration_text());
         }
         println!("serving; Ctrl-C to stop");
         wait_for_signal().await;

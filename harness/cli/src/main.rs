@@ -32,7 +32,7 @@ enum Command {
     /// Check the signature of a callback request as a receiver must.
     Verify(verify::VerifyArgs),
     /// Run the reference OSS endpoint, callbacks included, until interrupted.
-    Emulator(emulator::EmulatorArgs),
+    Emulator(Box<emulator::EmulatorArgs>),
     /// Run the scenario suite against the embedded emulator or an OSS endpoint.
     Run(Box<run::RunArgs>),
     /// Run the capturing callback server (HTTP and HTTPS), printing each callback and its signature verdict.

@@ -3,12 +3,11 @@
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
+use super::metadata::{invalid_storage_class, parse_acl, BUCKET_ACLS};
 use super::response::{OssError, OssResponse};
-use super::service::Service;
-use super::xml::{
-    self, BucketEntry, Buckets, CommonPrefix, ListAllMyBucketsResult, ListBucketResult,
-    ObjectEntry, Owner,
-};
+use super::service::{OssRequest, Service};
+use super::store::{BucketConfig, StorageClass};
+use super::xml::{self, parse_document, CommonPrefix, ListBucketResult, ObjectEntry};
 use cbspec_protocol::auth::format_iso8601_extended;
 use cbspec_protocol::routing::Resource;
 
@@ -27,8 +26,21 @@ fn iso(secs: u64) -> String {
     format_iso8601_extended(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
-/// PutBucket (sub-resources such as `?acl` are refused before dispatch).
-pub async fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssError> {
+/// `CreateBucketConfiguration`, PutBucket's optional body.
+#[derive(Debug, serde::Deserialize)]
+struct CreateBucketConfiguration {
+    #[serde(rename = "StorageClass")]
+    storage_class: Option<String>,
+}
+
+/// PutBucket: `x-oss-acl` and the body's StorageClass set the new bucket's
+/// configuration. On a bucket the caller owns already it succeeds (OSS
+/// answers the owner 200) and an `x-oss-acl` changes its ACL.
+pub async fn put_bucket(
+    service: &Service,
+    request: &OssRequest,
+    bucket: &str,
+) -> Result<OssResponse, OssError> {
     if !is_valid_bucket_name(bucket) {
         return Err(OssError::new(
             400,
@@ -36,10 +48,39 @@ pub async fn put_bucket(service: &Service, bucket: &str) -> Result<OssResponse, 
             "The specified bucket is not valid.",
         ));
     }
+    let acl = match request.header("x-oss-acl") {
+        None => None,
+        Some(text) => Some(parse_acl(text, &BUCKET_ACLS, "x-oss-acl")?),
+    };
+    let storage_class = if request.body.is_empty() {
+        StorageClass::Standard
+    } else {
+        let doc: CreateBucketConfiguration =
+            parse_document(&request.body, "CreateBucketConfiguration")?;
+        match doc.storage_class {
+            None => StorageClass::Standard,
+            Some(text) => StorageClass::parse(&text).ok_or_else(|| invalid_storage_class(&text))?,
+        }
+    };
+    let config = BucketConfig {
+        acl: acl.clone().unwrap_or_else(|| "private".to_owned()),
+        storage_class,
+        ..BucketConfig::default()
+    };
     let name = bucket.to_owned();
-    service
-        .with_store(move |store| store.create_bucket(&name))
+    let created = service
+        .with_store(move |store| store.create_bucket(&name, config))
         .await?;
+    if !created {
+        if let Some(acl) = acl {
+            service
+                .modify_bucket_config(bucket, move |config| {
+                    config.acl = acl;
+                    Ok(())
+                })
+                .await?;
+        }
+    }
     Ok(OssResponse::empty(200).with_header("Location", format!("/{bucket}")))
 }
 
@@ -59,29 +100,6 @@ pub fn head_bucket(service: &Service, bucket: &str) -> Result<OssResponse, OssEr
     } else {
         Err(OssError::no_such_bucket())
     }
-}
-
-/// ListBuckets.
-pub fn list_buckets(service: &Service) -> OssResponse {
-    let result = ListAllMyBucketsResult {
-        owner: Owner {
-            id: service.account_id.clone(),
-            display_name: service.account_id.clone(),
-        },
-        buckets: Buckets {
-            bucket: service
-                .store
-                .list_buckets()
-                .into_iter()
-                .map(|(name, created)| BucketEntry {
-                    name,
-                    creation_date: iso(created),
-                    location: format!("oss-{}", service.region),
-                })
-                .collect(),
-        },
-    };
-    OssResponse::xml(200, xml::to_xml("ListAllMyBucketsResult", &result))
 }
 
 /// ListObjects v1 (`marker`) and v2 (`list-type=2`, `continuation-token`,
@@ -107,6 +125,8 @@ pub fn list_objects(
         },
     };
     let url_encode = resource.param("encoding-type") == Some("url");
+    // V1 lists the owner of every object; V2 only when asked.
+    let with_owner = !v2 || resource.param("fetch-owner") == Some("true");
     let after = if v2 {
         resource
             .param("continuation-token")
@@ -152,9 +172,10 @@ pub fn list_objects(
                 key: encode_if(url_encode, &key),
                 last_modified: iso(meta.last_modified),
                 etag: format!("\"{}\"", meta.etag),
-                kind: "Normal".into(),
+                kind: meta.object_type.as_str().into(),
                 size,
-                storage_class: "Standard".into(),
+                storage_class: meta.storage_class.as_str().into(),
+                owner: with_owner.then(|| service.owner()),
             }),
         }
     }

@@ -4,17 +4,28 @@
 //! It imports nothing from the harness's capture server or runner: the
 //! harness judges it over HTTP like any other endpoint.
 
+mod append;
+mod bucket_info;
 mod buckets;
 mod callback;
+mod callback_policy;
+mod conditions;
+mod copy;
+mod cors;
+mod delete_multiple;
 mod image;
 mod journal;
+mod metadata;
 mod multipart;
+mod object_config;
 mod objects;
+mod operation;
 mod post_object;
 mod response;
 mod server;
 mod service;
 mod store;
+mod sts;
 mod xml;
 
 #[cfg(feature = "testing")]
@@ -32,7 +43,8 @@ use tokio::task::JoinHandle;
 pub use callback::CallbackSettings;
 pub use journal::{AttemptOutcome, CallbackAttempt, Journal, JournalLimits, RequestRecord};
 pub use server::ServerLimits;
-pub use service::PUBLIC_KEY_PATH;
+pub use service::{PUBLIC_KEY_PATH, STS_PATH};
+pub use sts::{CredentialSpecError, TemporaryCredential};
 
 use cbspec_protocol::auth::Credentials;
 use cbspec_protocol::callback_url::AddressPolicy;
@@ -69,6 +81,11 @@ pub struct EmulatorConfig {
     pub limits: ServerLimits,
     /// How much traffic the journal keeps.
     pub journal: JournalLimits,
+    /// Temporary (STS) credentials accepted from the start (more can be
+    /// minted at [`STS_PATH`]).
+    pub temporary_credentials: Vec<TemporaryCredential>,
+    /// How long a RestoreObject takes before the archived object is readable.
+    pub restore_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -85,6 +102,8 @@ impl Default for EmulatorConfig {
             buckets: Vec::new(),
             limits: ServerLimits::default(),
             journal: JournalLimits::default(),
+            temporary_credentials: Vec::new(),
+            restore_delay: Duration::from_secs(1),
         }
     }
 }
@@ -240,11 +259,9 @@ fn build_service(
         if !buckets::is_valid_bucket_name(bucket) {
             return Err(StartError::BucketName(bucket.clone()));
         }
-        if !store.bucket_exists(bucket) {
-            store
-                .create_bucket(bucket)
-                .map_err(|e| StartError::DataDir(e.to_string()))?;
-        }
+        store
+            .create_bucket(bucket, store::BucketConfig::default())
+            .map_err(|e| StartError::DataDir(e.to_string()))?;
     }
 
     let callbacks =
@@ -263,6 +280,8 @@ fn build_service(
         },
         account_id: "1000000000000001".into(),
         public_key_pem,
+        temporary: sts::TemporaryCredentials::new(config.temporary_credentials.clone()),
+        restore_delay: config.restore_delay,
     })
 }
 
@@ -340,17 +359,17 @@ impl InProcessEmulator {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     /// No number first.
-    #[error("{0:?} is not a duration; write e.g. 5s, 500ms or 2m")]
+    #[error("{0:?} is not a duration; write e.g. 5s, 500ms, 2m or 1h")]
     NotANumber(String),
-    /// A unit other than ms, s or m.
-    #[error("{0:?} has an unknown unit; use ms, s or m")]
+    /// A unit other than ms, s, m or h.
+    #[error("{0:?} has an unknown unit; use ms, s, m or h")]
     UnknownUnit(String),
     /// More than a day, or more than the clock can count.
     #[error("{0:?} is longer than a day; give a shorter duration")]
     TooLong(String),
 }
 
-/// Parses a duration such as `5s`, `500ms` or `2m` (for `--callback-timeout`).
+/// Parses a duration such as `5s`, `500ms`, `2m` or `1h` (for `--callback-timeout`).
 pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let split = text
@@ -373,6 +392,10 @@ fn parse_unit(text: &str, value: u64, unit: &str) -> Result<Duration, DurationEr
         "s" | "" => Ok(Duration::from_secs(value)),
         "m" => value
             .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(|| DurationError::TooLong(text.to_owned())),
+        "h" => value
+            .checked_mul(3600)
             .map(Duration::from_secs)
             .ok_or_else(|| DurationError::TooLong(text.to_owned())),
         _ => Err(DurationError::UnknownUnit(text.to_owned())),

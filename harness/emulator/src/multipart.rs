@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
+use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{user_meta, OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
-use super::store::{now_secs, Part, Upload};
+use super::service::{OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use super::store::{now_secs, ObjectMeta, ObjectType, Part, Upload};
 use super::xml::{
-    self, CompleteMultipartUpload, CompleteMultipartUploadResult, InitiateMultipartUploadResult,
-    ListPartsResult, PartEntry,
+    self, malformed_xml, CompleteMultipartUpload, CompleteMultipartUploadResult, CompletePart,
+    InitiateMultipartUploadResult, ListPartsResult, PartEntry,
 };
 use cbspec_protocol::auth::format_iso8601_extended;
 use cbspec_protocol::checksum;
@@ -54,12 +55,17 @@ pub fn initiate(
         .filter(|t| !t.is_empty())
         .unwrap_or(DEFAULT_CONTENT_TYPE)
         .to_owned();
+    // The completed object takes the metadata given here, as in OSS.
+    let mut meta = ObjectMeta::new(content_type, String::new(), 0);
+    UploadMeta::from_headers(&request.headers)?.apply(&mut meta);
+    meta.object_type = ObjectType::Multipart;
     service.store.create_upload(
         bucket,
         &upload_id,
         Upload {
             key: key.to_owned(),
-            content_type,
+            meta,
+            initiated: now_secs(),
             parts: Default::default(),
         },
     )?;
@@ -76,14 +82,8 @@ pub fn initiate(
     ))
 }
 
-/// UploadPart.
-pub fn upload_part(
-    service: &Service,
-    request: &OssRequest,
-    resource: &Resource,
-    bucket: &str,
-    key: &str,
-) -> Result<OssResponse, OssError> {
+/// The upload id and part number of UploadPart and UploadPartCopy.
+pub fn part_address(resource: &Resource) -> Result<(&str, u32), OssError> {
     let upload_id = upload_id_of(resource)?;
     let number = resource
         .param("partNumber")
@@ -92,7 +92,20 @@ pub fn upload_part(
         .ok_or_else(|| {
             OssError::invalid_argument("partNumber must be an integer from 1 to 10000.")
         })?;
+    Ok((upload_id, number))
+}
+
+/// UploadPart: answers the part's ETag (its MD5), CRC-64 and Content-MD5.
+pub fn upload_part(
+    service: &Service,
+    request: &OssRequest,
+    resource: &Resource,
+    bucket: &str,
+    key: &str,
+) -> Result<OssResponse, OssError> {
+    let (upload_id, number) = part_address(resource)?;
     let data = request.body.clone();
+    let crc64 = checksum::crc64(&data);
     let md5 = checksum::md5(&data);
     if let Some(sent) = request.header("content-md5") {
         if sent.trim() != checksum::content_md5(&data) {
@@ -114,7 +127,15 @@ pub fn upload_part(
             last_modified: now_secs(),
         },
     )?;
-    Ok(OssResponse::empty(200).with_header("ETag", format!("\"{}\"", hex::encode_upper(md5))))
+    Ok(OssResponse::empty(200)
+        .with_header("ETag", format!("\"{}\"", hex::encode_upper(md5)))
+        .with_header("x-oss-hash-crc64ecma", crc64.to_string())
+        .with_header("Content-MD5", base64_md5(&md5)))
+}
+
+fn base64_md5(md5: &[u8; 16]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(md5)
 }
 
 /// CompleteMultipartUpload, with its callback (header or query carrier).
@@ -129,18 +150,34 @@ pub async fn complete(
     // spec: CB-MPU-COMPLETE-ONLY, CB-OUT-VALIDATION-NO-STORE
     let callback = service.header_or_query_callback(request, resource)?;
     let upload = service.store.get_upload(bucket, key, &upload_id)?;
-    let body =
-        std::str::from_utf8(&request.body).map_err(|_| malformed("the body is not UTF-8"))?;
-    // The deserializer ignores the root element's name; OSS does not.
-    if xml::root_element(body).as_deref() != Some("CompleteMultipartUpload") {
-        return Err(malformed(
-            "the root element must be <CompleteMultipartUpload>",
-        ));
-    }
-    let doc: CompleteMultipartUpload =
-        quick_xml::de::from_str(body).map_err(|e| malformed(&e.to_string()))?;
+    let complete_all = request
+        .header("x-oss-complete-all")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("yes"));
+    let named: Vec<CompletePart> = if complete_all {
+        if !request.body.is_empty() {
+            let mut error = OssError::invalid_argument(
+                "Should not speficy both complete all header and http body.",
+            );
+            error.ec = Some("0042-00000216");
+            return Err(error);
+        }
+        // Every part uploaded, in order.
+        upload
+            .parts
+            .iter()
+            .map(|(number, part)| CompletePart {
+                part_number: *number,
+                etag: hex::encode_upper(part.md5),
+            })
+            .collect()
+    } else {
+        let doc: CompleteMultipartUpload =
+            xml::parse_document(&request.body, "CompleteMultipartUpload")?;
+        doc.parts
+    };
+    let doc = CompleteMultipartUpload { parts: named };
     if doc.parts.is_empty() {
-        return Err(malformed("no <Part> elements"));
+        return Err(malformed_xml());
     }
     let mut previous = 0;
     let mut data = Vec::new();
@@ -174,12 +211,21 @@ pub async fn complete(
         etag: checksum::multipart_etag(&md5s),
         crc64: checksum::crc64(&data),
         size: data.len() as u64,
-        content_type: upload.content_type.clone(),
+        content_type: upload.meta.content_type.clone(),
         content_md5: None,
         operation: "CompleteMultipartUpload",
         data,
     };
-    service.store_object(&stored, user_meta(request)).await?;
+    let meta = UploadMeta {
+        user_meta: upload.meta.user_meta.clone(),
+        headers: upload.meta.headers.clone(),
+        storage_class: upload.meta.storage_class,
+        acl: upload.meta.acl.clone(),
+        tags: upload.meta.tags.clone(),
+    };
+    service
+        .store_object(&stored, meta, ObjectType::Multipart)
+        .await?;
     service.store.remove_upload(bucket, key, &upload_id)?;
     let (encoded, encoding_type) = encoded_key(resource, key);
     let result = CompleteMultipartUploadResult {
@@ -193,10 +239,6 @@ pub async fn complete(
     Ok(service
         .finish_upload(request, &stored, callback, plain)
         .await)
-}
-
-fn malformed(detail: &str) -> OssError {
-    OssError::new(400, "MalformedXML", format!("The XML you provided was not well-formed or did not validate against our published schema: {detail}."))
 }
 
 /// AbortMultipartUpload.
@@ -257,5 +299,148 @@ pub fn list_parts(
     Ok(OssResponse::xml(
         200,
         xml::to_xml("ListPartsResult", &result),
+    ))
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ListMultipartUploadsResult {
+    #[serde(rename = "EncodingType", skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<String>,
+    #[serde(rename = "Bucket")]
+    bucket: String,
+    #[serde(rename = "KeyMarker")]
+    key_marker: String,
+    #[serde(rename = "UploadIdMarker")]
+    upload_id_marker: String,
+    #[serde(rename = "NextKeyMarker")]
+    next_key_marker: String,
+    #[serde(rename = "NextUploadIdMarker")]
+    next_upload_id_marker: String,
+    #[serde(rename = "Delimiter")]
+    delimiter: String,
+    #[serde(rename = "Prefix")]
+    prefix: String,
+    #[serde(rename = "MaxUploads")]
+    max_uploads: usize,
+    #[serde(rename = "IsTruncated")]
+    is_truncated: bool,
+    #[serde(rename = "Upload")]
+    uploads: Vec<UploadEntry>,
+    #[serde(rename = "CommonPrefixes")]
+    common_prefixes: Vec<xml::CommonPrefix>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct UploadEntry {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+    #[serde(rename = "Initiated")]
+    initiated: String,
+}
+
+/// ListMultipartUploads: ordered by key then upload id, after
+/// `key-marker` (and, for that key, after `upload-id-marker`), with
+/// `prefix`, `delimiter`, `max-uploads` (1 to 1000) and `encoding-type`.
+pub fn list_uploads(
+    service: &Service,
+    resource: &Resource,
+    bucket: &str,
+) -> Result<OssResponse, OssError> {
+    let prefix = resource.param("prefix").unwrap_or("");
+    let delimiter = resource.param("delimiter").unwrap_or("");
+    let key_marker = resource.param("key-marker").unwrap_or("");
+    let id_marker = resource.param("upload-id-marker").unwrap_or("");
+    let max_uploads = match resource.param("max-uploads") {
+        None => 1000,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                let mut error =
+                    OssError::invalid_argument("max-uploads must be an integer from 1 to 1000.");
+                error.argument = Some(Box::new(("max-uploads".into(), text.to_owned())));
+                return Err(error);
+            }
+        },
+    };
+    let url = resource.param("encoding-type") == Some("url");
+    let encode = |text: &str| {
+        if url {
+            utf8_percent_encode(text, NON_ALPHANUMERIC).to_string()
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut uploads = Vec::new();
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut truncated = false;
+    let mut next = (String::new(), String::new());
+    for (upload_id, key, initiated) in service.store.list_uploads(bucket)? {
+        if !key.starts_with(prefix) {
+            continue;
+        }
+        let after_marker = key.as_str() > key_marker
+            || (key == key_marker && !id_marker.is_empty() && upload_id.as_str() > id_marker);
+        if !key_marker.is_empty() && !after_marker {
+            continue;
+        }
+        let rolled = (!delimiter.is_empty())
+            .then(|| {
+                key[prefix.len()..]
+                    .find(delimiter)
+                    .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
+            })
+            .flatten();
+        if let Some(common) = &rolled {
+            if prefixes.last() == Some(common) {
+                continue;
+            }
+        }
+        if uploads.len() + prefixes.len() == max_uploads {
+            truncated = true;
+            break;
+        }
+        match rolled {
+            Some(common) => {
+                next = (common.clone(), String::new());
+                prefixes.push(common);
+            }
+            None => {
+                next = (key.clone(), upload_id.clone());
+                uploads.push(UploadEntry {
+                    key: encode(&key),
+                    upload_id,
+                    initiated: format_iso8601_extended(
+                        std::time::UNIX_EPOCH + std::time::Duration::from_secs(initiated),
+                    ),
+                });
+            }
+        }
+    }
+    let result = ListMultipartUploadsResult {
+        encoding_type: url.then(|| "url".to_owned()),
+        bucket: bucket.to_owned(),
+        key_marker: encode(key_marker),
+        upload_id_marker: id_marker.to_owned(),
+        next_key_marker: if truncated {
+            encode(&next.0)
+        } else {
+            String::new()
+        },
+        next_upload_id_marker: if truncated { next.1 } else { String::new() },
+        delimiter: encode(delimiter),
+        prefix: encode(prefix),
+        max_uploads,
+        is_truncated: truncated,
+        uploads,
+        common_prefixes: prefixes
+            .into_iter()
+            .map(|p| xml::CommonPrefix { prefix: encode(&p) })
+            .collect(),
+    };
+    Ok(OssResponse::xml(
+        200,
+        xml::to_xml("ListMultipartUploadsResult", &result),
     ))
 }

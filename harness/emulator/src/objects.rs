@@ -1,7 +1,13 @@
 //! GetObject (with Range), HeadObject and DeleteObject.
 
+use std::time::{Duration, UNIX_EPOCH};
+
+use super::conditions::{evaluate, precondition_failed, Precondition, PLAIN};
+use super::metadata::{apply_response_overrides, object_headers};
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service};
+use super::store::{ObjectMeta, ObjectType, StoredObject};
+use cbspec_protocol::routing::Resource;
 
 /// A byte range a GET asks for, resolved against the object size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,30 +65,150 @@ pub fn resolve_range(header: Option<&str>, size: u64) -> RangeRequest {
     }
 }
 
-/// GetObject (`with_body`) or HeadObject.
+/// 404 NoSuchKey.
+pub fn no_such_key() -> OssError {
+    let mut error = OssError::new(404, "NoSuchKey", "The specified key does not exist.");
+    error.ec = Some("0026-00000001");
+    error
+}
+
+/// The object at a key, or 404 NoSuchKey.
+pub fn existing(service: &Service, bucket: &str, key: &str) -> Result<StoredObject, OssError> {
+    service
+        .store
+        .get_object(bucket, key)?
+        .ok_or_else(no_such_key)
+}
+
+/// What a read of `key` serves: the object itself, or for a symlink its
+/// target (a missing target, or one that is itself a symlink, is an error).
+pub fn resolve_symlink(
+    service: &Service,
+    bucket: &str,
+    object: StoredObject,
+) -> Result<StoredObject, OssError> {
+    let Some(target) = &object.meta.symlink_target else {
+        return Ok(object);
+    };
+    let Some(target) = service.store.get_object(bucket, target)? else {
+        let mut error = OssError::new(
+            404,
+            "SymlinkTargetNotExist",
+            "The symlink target object does not exist.",
+        );
+        error.ec = Some("0026-00000012");
+        return Err(error);
+    };
+    if target.meta.symlink_target.is_some() {
+        let mut error = OssError::new(
+            400,
+            "InvalidTargetType",
+            "The symbolic's target file type is invalid",
+        );
+        error.ec = Some("0026-00000011");
+        return Err(error);
+    }
+    Ok(target)
+}
+
+/// Whether an archived object can be read now (a restore has completed and
+/// not expired); always true for the other classes.
+pub fn readable_now(meta: &ObjectMeta) -> bool {
+    if !meta.storage_class.needs_restore() {
+        return true;
+    }
+    let now_ms = now_millis();
+    meta.restore
+        .is_some_and(|r| r.ready_at_ms <= now_ms && now_ms / 1000 < r.expires_at)
+}
+
+/// 403 InvalidObjectState: an archived object read before its restore.
+pub fn invalid_object_state() -> OssError {
+    let mut error = OssError::new(
+        403,
+        "InvalidObjectState",
+        "The operation is not valid for the object's state",
+    );
+    error.ec = Some("0016-00000330");
+    error
+}
+
+/// The `x-oss-restore` value while a restore stands.
+pub fn restore_header(meta: &ObjectMeta) -> Option<String> {
+    let restore = meta.restore?;
+    let now_ms = now_millis();
+    if now_ms / 1000 >= restore.expires_at {
+        return None;
+    }
+    Some(if now_ms < restore.ready_at_ms {
+        "ongoing-request=\"true\"".to_owned()
+    } else {
+        let expiry = UNIX_EPOCH + Duration::from_secs(restore.expires_at);
+        format!(
+            "ongoing-request=\"false\", expiry-date=\"{}\"",
+            httpdate::fmt_http_date(expiry)
+        )
+    })
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// GetObject (`with_body`) or HeadObject: through a symlink to its target,
+/// after the conditions, with a range and the `response-*` overrides.
 pub fn get_object(
     service: &Service,
     request: &OssRequest,
+    resource: &Resource,
     bucket: &str,
     key: &str,
     with_body: bool,
 ) -> Result<OssResponse, OssError> {
-    let object = service
-        .store
-        .get_object(bucket, key)?
-        .ok_or_else(|| OssError::new(404, "NoSuchKey", "The specified key does not exist."))?;
-    let size = object.data.len() as u64;
-    let last_modified =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(object.meta.last_modified);
-    let mut response = OssResponse::empty(200)
-        .with_header("Content-Type", object.meta.content_type.clone())
-        .with_header("ETag", format!("\"{}\"", object.meta.etag))
-        .with_header("Last-Modified", httpdate::fmt_http_date(last_modified))
-        .with_header("x-oss-hash-crc64ecma", object.meta.crc64.to_string())
-        .with_header("x-oss-object-type", "Normal")
-        .with_header("Accept-Ranges", "bytes");
-    for (name, value) in &object.meta.user_meta {
-        response = response.with_header(name, value.clone());
+    let object = existing(service, bucket, key)?;
+    let link_type = object
+        .meta
+        .symlink_target
+        .as_ref()
+        .map(|_| object.meta.object_type);
+    let link_modified = object.meta.last_modified;
+    let mut content = resolve_symlink(service, bucket, object)?;
+    if with_body && !readable_now(&content.meta) {
+        return Err(invalid_object_state());
+    }
+    // OSS answers Content-MD5 for a Normal object (a symlink's target
+    // included), not for Multipart or Appendable ones, whose ETag is not
+    // their MD5.
+    let content_md5 = (content.meta.object_type == ObjectType::Normal)
+        .then(|| cbspec_protocol::checksum::content_md5(&content.data));
+    if let Some(object_type) = link_type {
+        content.meta.object_type = object_type;
+        content.meta.last_modified = content.meta.last_modified.max(link_modified);
+    }
+    let meta = &content.meta;
+    match evaluate(PLAIN, &request.headers, &meta.etag, meta.last_modified) {
+        Precondition::Proceed => {}
+        Precondition::NotModified => {
+            let last_modified = UNIX_EPOCH + Duration::from_secs(meta.last_modified);
+            return Ok(OssResponse::empty(304)
+                .with_header("ETag", format!("\"{}\"", meta.etag))
+                .with_header("Last-Modified", httpdate::fmt_http_date(last_modified)));
+        }
+        Precondition::Failed(header) => return Err(precondition_failed(header)),
+    }
+    let size = content.data.len() as u64;
+    let mut response = object_headers(meta, OssResponse::empty(200));
+    if let Some(md5) = content_md5 {
+        response = response.with_header("Content-MD5", md5);
+    }
+    if let Some(restore) = restore_header(meta) {
+        response = response.with_header("x-oss-restore", restore);
+    }
+    if meta.object_type == ObjectType::Appendable {
+        response = response.with_header("x-oss-next-append-position", size.to_string());
     }
     let range = if with_body {
         resolve_range(request.header("range"), size)
@@ -92,7 +218,7 @@ pub fn get_object(
     match range {
         RangeRequest::Whole => {
             if with_body {
-                response.body = object.data;
+                response.body = content.data;
             } else {
                 response = response.with_header("Content-Length", size.to_string());
             }
@@ -100,7 +226,7 @@ pub fn get_object(
         RangeRequest::Part { start, end } => {
             response.status = 206;
             response = response.with_header("Content-Range", format!("bytes {start}-{end}/{size}"));
-            response.body = object.data.slice(start as usize..=end as usize);
+            response.body = content.data.slice(start as usize..=end as usize);
         }
         RangeRequest::Unsatisfiable => {
             let mut error = OssError::new(
@@ -114,7 +240,26 @@ pub fn get_object(
             return Err(error);
         }
     }
+    if with_body {
+        apply_response_overrides(&mut response, &resource.query);
+    }
     Ok(response)
+}
+
+/// GetObjectMeta (`HEAD ?objectMeta`): only the headers the API reference
+/// lists (no Content-Type, no user metadata).
+pub fn get_object_meta(
+    service: &Service,
+    bucket: &str,
+    key: &str,
+) -> Result<OssResponse, OssError> {
+    let object = existing(service, bucket, key)?;
+    let last_modified = UNIX_EPOCH + Duration::from_secs(object.meta.last_modified);
+    Ok(OssResponse::empty(200)
+        .with_header("Content-Length", object.data.len().to_string())
+        .with_header("ETag", format!("\"{}\"", object.meta.etag))
+        .with_header("Last-Modified", httpdate::fmt_http_date(last_modified))
+        .with_header("x-oss-hash-crc64ecma", object.meta.crc64.to_string()))
 }
 
 /// DeleteObject: 204 whether or not the key existed.

@@ -8,8 +8,10 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 
+use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use super::store::ObjectType;
 use cbspec_protocol::auth::post_policy::{verify_post, PostForm};
 use cbspec_protocol::carrier::RawCallbackParams;
 use cbspec_protocol::checksum;
@@ -88,17 +90,20 @@ pub async fn post_object(
         fields: &form.fields,
         file_size: form.file.len() as u64,
     };
-    let secret_for = |ak: &str| {
-        (ak == service.credentials.access_key_id)
-            .then(|| service.credentials.access_key_secret.clone())
-    };
-    if verify_post(&post_form, secret_for, SystemTime::now())?.is_none() {
+    let Some(authenticated) =
+        verify_post(&post_form, |ak| service.secret_for(ak), SystemTime::now())?
+    else {
         return Err(OssError::new(
             403,
             "AccessDenied",
             "AccessDenied: the form carries no signature; sign its policy (V1 or V4).",
         ));
-    }
+    };
+    // spec: CB-EMU-STS
+    service.check_security_token(
+        &authenticated.access_key_id,
+        field(&form.fields, "x-oss-security-token"),
+    )?;
     if !service.store.bucket_exists(&bucket) {
         return Err(OssError::no_such_bucket());
     }
@@ -107,12 +112,13 @@ pub async fn post_object(
         .ok_or_else(|| OssError::invalid_argument("The form field key is required."))?
         .replace("${filename}", &form.file_name);
     check_object_key(&key).map_err(OssError::invalid_object_name)?;
-    let callback = match RawCallbackParams::from_post_form(
-        form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    ) {
-        Some(raw) => Some(raw.decode(service.decode_options())?),
-        None => None,
-    };
+    let callback = service.decode_callback(
+        RawCallbackParams::from_post_form(
+            form.fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        ),
+        &bucket,
+    )?;
+    let meta = UploadMeta::from_headers(&form.fields)?;
     let data = form.file;
     let upload = StoredUpload {
         bucket: bucket.clone(),
@@ -128,13 +134,9 @@ pub async fn post_object(
         operation: "PostObject",
         data,
     };
-    let user_meta = form
-        .fields
-        .iter()
-        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-meta-"))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .collect();
-    service.store_object(&upload, user_meta).await?;
+    service
+        .store_object(&upload, meta, ObjectType::Normal)
+        .await?;
     let plain = match field(&form.fields, "success_action_status") {
         Some("200") => OssResponse::empty(200),
         Some("201") => OssResponse::xml(

@@ -61,6 +61,9 @@ pub struct OssError {
     pub argument: Option<Box<(String, String)>>,
     /// Further elements (`StringToSign`, `OSSAccessKeyId`, ...).
     pub extra: Vec<(String, String)>,
+    /// Response headers the error answer carries besides the usual ones
+    /// (`x-oss-next-append-position` on a refused append).
+    pub headers: Vec<(String, String)>,
 }
 
 impl OssError {
@@ -73,6 +76,7 @@ impl OssError {
             ec: None,
             argument: None,
             extra: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -136,6 +140,7 @@ impl From<Rejection> for OssError {
                 r.argument_value.clone(),
             ))),
             extra: Vec::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -164,13 +169,13 @@ impl From<StoreError> for OssError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NoSuchBucket => Self::no_such_bucket(),
-            StoreError::BucketAlreadyExists => Self::new(409, "BucketAlreadyExists", "The requested bucket name is not available."),
-            StoreError::BucketNotEmpty => Self::new(409, "BucketNotEmpty", "The bucket you tried to delete is not empty."),
+            StoreError::BucketNotEmpty => Self::new(409, "BucketNotEmpty", "The bucket has objects. Please delete them first."),
             StoreError::NoSuchUpload => Self::new(
                 404,
                 "NoSuchUpload",
                 "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
             ),
+            StoreError::BadConfig(path) => Self::new(500, "InternalError", format!("The emulator's bucket configuration {path} is unreadable; restore it from a backup or delete it to reset the bucket's ACL, CORS and callback policies.")),
             // The disk failing is the emulator's fault; say so plainly.
             StoreError::Io(io) => Self::new(500, "InternalError", format!("The emulator could not write its data directory: {io}")),
         }

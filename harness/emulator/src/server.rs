@@ -243,24 +243,44 @@ pub(crate) async fn respond(
                 ))
             }),
     };
-    let (response, error_code) = match outcome {
+    let bucket = cbspec_protocol::routing::route(
+        request.header("host"),
+        &request.target,
+        &service.base_domain,
+    )
+    .ok()
+    .and_then(|r| r.bucket);
+    let (mut response, error_code) = match outcome {
         Ok(response) => (response, None),
         Err(error) => {
-            let bucket = cbspec_protocol::routing::route(
-                request.header("host"),
-                &request.target,
-                &service.base_domain,
-            )
-            .ok()
-            .and_then(|r| r.bucket);
             let host_id = service.host_id(&request, bucket.as_deref());
             let xml = error.to_document(&request_id, &host_id).to_xml();
-            (
-                OssResponse::xml(error.status, xml),
-                Some(error.code.to_owned()),
-            )
+            let mut response = OssResponse::xml(error.status, xml);
+            // OSS names the EC in a header too, and a HEAD answer, which has
+            // no body, carries the whole error document Base64-encoded in
+            // x-oss-err (how SDKs report NoSuchKey from a HEAD).
+            if let Some(ec) = error.ec {
+                response.headers.push(("x-oss-ec".into(), ec.to_owned()));
+            }
+            if request.method == "HEAD" {
+                use base64::Engine;
+                let encoded = base64::engine::general_purpose::STANDARD.encode(&response.body);
+                response.headers.push(("x-oss-err".into(), encoded));
+            }
+            response.headers.extend(error.headers.iter().cloned());
+            (response, Some(error.code.to_owned()))
         }
     };
+    if request.method != "OPTIONS" {
+        if let Some(bucket) = &bucket {
+            response.headers.extend(super::cors::actual_request_headers(
+                service,
+                &request.headers,
+                &request.method,
+                bucket,
+            ));
+        }
+    }
     service.journal.record_request(RequestRecord {
         request_id: request_id.clone(),
         received_at,

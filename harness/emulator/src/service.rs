@@ -4,15 +4,19 @@
 use cbspec_protocol::headers::Headers;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
 use super::callback::{CallbackResult, CallbackSender};
 use super::image::image_info;
 use super::journal::Journal;
+use super::metadata::UploadMeta;
+use super::operation::{identify, Level, Operation, Unsupported};
 use super::response::{OssError, OssResponse};
-use super::store::{now_secs, ObjectMeta, Store, StoreError, StoredObject};
+use super::store::{BucketConfig, ObjectMeta, ObjectType, Store, StoreError, StoredObject};
+use super::sts::{check_token, TemporaryCredential, TemporaryCredentials};
+use super::xml::Owner;
 use cbspec_protocol::auth::{verify_request, Credentials, ServerView, SignableRequest};
 use cbspec_protocol::callback_url::AddressPolicy;
 use cbspec_protocol::carrier::{
@@ -43,7 +47,16 @@ pub struct Service {
     pub(crate) account_id: String,
     /// The PEM served at the public key path.
     pub(crate) public_key_pem: String,
+    /// Temporary (STS) credentials accepted besides the long-term pair.
+    pub(crate) temporary: TemporaryCredentials,
+    /// How long an archived object's restore takes.
+    pub(crate) restore_delay: Duration,
 }
+
+/// Where the emulator mints temporary credentials (`POST`, signed with the
+/// long-term key), an AssumeRole stand-in. `_` cannot appear in a bucket
+/// name, so the path never shadows a bucket.
+pub const STS_PATH: &str = "/_cbspec/sts";
 
 /// Where the emulator serves its callback public key. `_` cannot appear in a
 /// bucket name, so the path never shadows a bucket.
@@ -102,54 +115,163 @@ impl Service {
         }
         let resource = route(request.header("host"), &request.target, &self.base_domain)
             .map_err(|e| OssError::invalid_argument(e.0))?;
-
-        if request.method == "POST" && resource.key.is_none() && resource.bucket.is_some() {
+        if resource.bucket.as_deref() == Some("_cbspec") && resource.key.as_deref() == Some("sts") {
+            return self.mint_temporary_credentials(request, &resource);
+        }
+        let level = match (&resource.bucket, &resource.key) {
+            (None, _) => Level::Service,
+            (Some(_), None) => Level::Bucket,
+            (Some(_), Some(_)) => Level::Object,
+        };
+        if request.method == "OPTIONS" {
+            // Browsers send preflights without credentials.
+            let bucket = resource
+                .bucket
+                .as_deref()
+                .ok_or_else(|| OssError::not_allowed("OPTIONS on the service"))?;
+            return super::cors::preflight(self, request, bucket);
+        }
+        let identified = identify(
+            &request.method,
+            level,
+            &resource.query,
+            request.header("x-oss-copy-source").is_some(),
+        );
+        if identified == Ok(Operation::PostObject) {
             // PostObject authenticates with its form, not with headers.
             return super::post_object::post_object(self, request, &resource).await;
         }
-
         self.authenticate(request, &resource)?;
-        check_sub_resources(&request.method, &resource)?;
+        let operation = identified.map_err(|unsupported| match unsupported {
+            Unsupported::SubResource(sub) => {
+                OssError::not_allowed(&format!("{} ?{sub} is not emulated", request.method))
+            }
+            Unsupported::Method => {
+                OssError::not_allowed(&format!("{} on this resource", request.method))
+            }
+        })?;
         if let Some(key) = &resource.key {
             check_object_key(key).map_err(OssError::invalid_object_name)?;
         }
-        let bucket = resource.bucket.clone();
-        match (request.method.as_str(), bucket, resource.key.clone()) {
-            ("GET", None, None) => Ok(super::buckets::list_buckets(self)),
-            (_, None, _) => Err(OssError::not_allowed("service-level request")),
-            ("PUT", Some(b), None) => super::buckets::put_bucket(self, &b).await,
-            ("DELETE", Some(b), None) => super::buckets::delete_bucket(self, &b).await,
-            ("GET", Some(b), None) => super::buckets::list_objects(self, &b, &resource),
-            ("HEAD", Some(b), None) => super::buckets::head_bucket(self, &b),
-            ("PUT", Some(b), Some(k)) if resource.has("uploadId") => {
-                super::multipart::upload_part(self, request, &resource, &b, &k)
+        let bucket = resource.bucket.clone().unwrap_or_default();
+        let key = resource.key.clone().unwrap_or_default();
+        self.dispatch(operation, request, &resource, &bucket, &key)
+            .await
+    }
+
+    /// Runs an identified, authenticated operation.
+    async fn dispatch(
+        self: &Arc<Self>,
+        operation: Operation,
+        request: &OssRequest,
+        resource: &Resource,
+        b: &str,
+        k: &str,
+    ) -> Result<OssResponse, OssError> {
+        use super::{
+            append, bucket_info, buckets, callback_policy, copy, cors, delete_multiple, multipart,
+            object_config, objects,
+        };
+        use Operation::*;
+        match operation {
+            ListBuckets => bucket_info::list_buckets(self, request, resource),
+            PutBucket => buckets::put_bucket(self, request, b).await,
+            DeleteBucket => buckets::delete_bucket(self, b).await,
+            HeadBucket => buckets::head_bucket(self, b),
+            ListObjects => buckets::list_objects(self, b, resource),
+            PostObject => super::post_object::post_object(self, request, resource).await,
+            DeleteMultipleObjects => {
+                delete_multiple::delete_multiple(self, request, resource, b).await
             }
-            ("PUT", Some(b), Some(k)) => self.put_object(request, &resource, &b, &k).await,
-            ("GET", Some(b), Some(k)) if resource.has("uploadId") => {
-                super::multipart::list_parts(self, &resource, &b, &k)
-            }
-            ("GET", Some(b), Some(k)) => super::objects::get_object(self, request, &b, &k, true),
-            ("HEAD", Some(b), Some(k)) => super::objects::get_object(self, request, &b, &k, false),
-            ("DELETE", Some(b), Some(k)) if resource.has("uploadId") => {
-                super::multipart::abort(self, &resource, &b, &k)
-            }
-            ("DELETE", Some(b), Some(k)) => super::objects::delete_object(self, &b, &k).await,
-            ("POST", Some(b), Some(k)) if resource.has("uploads") => {
-                super::multipart::initiate(self, request, &resource, &b, &k)
-            }
-            ("POST", Some(b), Some(k)) if resource.has("uploadId") => {
-                super::multipart::complete(self, request, &resource, &b, &k).await
-            }
-            (method, Some(_), _) => {
-                Err(OssError::not_allowed(&format!("{method} on this resource")))
-            }
+            PutBucketAcl => object_config::put_bucket_acl(self, request, b).await,
+            GetBucketAcl => object_config::get_bucket_acl(self, b),
+            PutBucketCors => cors::put_bucket_cors(self, request, b).await,
+            GetBucketCors => cors::get_bucket_cors(self, b),
+            DeleteBucketCors => cors::delete_bucket_cors(self, b).await,
+            PutBucketCallbackPolicy => callback_policy::put_policies(self, request, b).await,
+            GetBucketCallbackPolicy => callback_policy::get_policies(self, b),
+            DeleteBucketCallbackPolicy => callback_policy::delete_policies(self, b).await,
+            GetBucketInfo => bucket_info::get_bucket_info(self, request, b),
+            GetBucketLocation => bucket_info::get_bucket_location(self, b),
+            GetBucketStat => bucket_info::get_bucket_stat(self, b),
+            ListMultipartUploads => multipart::list_uploads(self, resource, b),
+            PutObject => self.put_object(request, resource, b, k).await,
+            CopyObject => copy::copy_object(self, request, b, k).await,
+            GetObject => objects::get_object(self, request, resource, b, k, true),
+            HeadObject => objects::get_object(self, request, resource, b, k, false),
+            GetObjectMeta => objects::get_object_meta(self, b, k),
+            DeleteObject => objects::delete_object(self, b, k).await,
+            AppendObject => append::append_object(self, request, resource, b, k).await,
+            RestoreObject => object_config::restore_object(self, request, b, k).await,
+            PutObjectAcl => object_config::put_object_acl(self, request, b, k).await,
+            GetObjectAcl => object_config::get_object_acl(self, b, k),
+            PutObjectTagging => object_config::put_object_tagging(self, request, b, k).await,
+            GetObjectTagging => object_config::get_object_tagging(self, b, k),
+            DeleteObjectTagging => object_config::delete_object_tagging(self, b, k).await,
+            PutSymlink => object_config::put_symlink(self, request, b, k).await,
+            GetSymlink => object_config::get_symlink(self, b, k),
+            InitiateMultipartUpload => multipart::initiate(self, request, resource, b, k),
+            UploadPart => multipart::upload_part(self, request, resource, b, k),
+            UploadPartCopy => copy::upload_part_copy(self, request, resource, b, k).await,
+            CompleteMultipartUpload => multipart::complete(self, request, resource, b, k).await,
+            AbortMultipartUpload => multipart::abort(self, resource, b, k),
+            ListParts => multipart::list_parts(self, resource, b, k),
         }
     }
 
+    /// `POST /_cbspec/sts[?duration-seconds=N]`, signed with the long-term
+    /// key: a fresh temporary credential as JSON, in the shape of STS
+    /// AssumeRole's answer.
+    fn mint_temporary_credentials(
+        &self,
+        request: &OssRequest,
+        resource: &Resource,
+    ) -> Result<OssResponse, OssError> {
+        if request.method != "POST" {
+            return Err(OssError::not_allowed("only POST mints credentials"));
+        }
+        let who = self.authenticate(request, resource)?;
+        if who != self.credentials.access_key_id {
+            return Err(OssError::new(
+                403,
+                "AccessDenied",
+                "Temporary credentials are minted with the long-term AccessKey only.",
+            ));
+        }
+        let seconds = match resource.param("duration-seconds") {
+            None => 3600,
+            Some(text) => match text.parse::<u64>() {
+                Ok(n) if (1..=43_200).contains(&n) => n,
+                _ => {
+                    return Err(OssError::invalid_argument(
+                        "duration-seconds must be an integer from 1 to 43200.",
+                    ))
+                }
+            },
+        };
+        let credential = TemporaryCredential::mint(Duration::from_secs(seconds));
+        self.temporary.insert(credential.clone());
+        let body = serde_json::json!({
+            "RequestId": request.request_id,
+            "Credentials": {
+                "AccessKeyId": credential.access_key_id,
+                "AccessKeySecret": credential.access_key_secret,
+                "SecurityToken": credential.security_token,
+                "Expiration": credential.expiration_text(),
+            }
+        });
+        Ok(OssResponse {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: Bytes::from(body.to_string()),
+        })
+    }
+
     /// The authentication a request's head alone decides (everything but
-    /// PostObject, whose credentials are in its form, and the public key):
-    /// run before the body is read, so a refused upload is never buffered.
-    /// A head that does not route is left to [`Service::handle`] to report.
+    /// PostObject, whose credentials are in its form, preflights and the
+    /// public key): run before the body is read, so a refused upload is
+    /// never buffered. A head that does not route is left to
+    /// [`Service::handle`] to report.
     // spec: CB-EMU-REFUSE-EARLY
     pub(crate) fn authenticate_head(
         &self,
@@ -157,7 +279,7 @@ impl Service {
         target: &str,
         headers: &[(String, String)],
     ) -> Result<(), OssError> {
-        if method == "GET" && target == PUBLIC_KEY_PATH {
+        if (method == "GET" && target == PUBLIC_KEY_PATH) || method == "OPTIONS" {
             return Ok(());
         }
         let Ok(resource) = route(headers.header("host"), target, &self.base_domain) else {
@@ -167,11 +289,39 @@ impl Service {
             return Ok(());
         }
         self.authenticate_parts(method, headers, &resource)
+            .map(|_| ())
     }
 
-    /// Checks the request's signature (header or presigned, V1 or V4).
-    fn authenticate(&self, request: &OssRequest, resource: &Resource) -> Result<(), OssError> {
+    /// Checks the request's signature (header or presigned, V1 or V4);
+    /// returns the AccessKeyId that signed it.
+    fn authenticate(&self, request: &OssRequest, resource: &Resource) -> Result<String, OssError> {
         self.authenticate_parts(&request.method, &request.headers, resource)
+    }
+
+    /// The secret of a long-term or temporary AccessKeyId.
+    pub(crate) fn secret_for(&self, access_key_id: &str) -> Option<String> {
+        if access_key_id == self.credentials.access_key_id {
+            return Some(self.credentials.access_key_secret.clone());
+        }
+        self.temporary
+            .get(access_key_id)
+            .map(|c| c.access_key_secret)
+    }
+
+    /// After a signature matched: a temporary key needs its token, which
+    /// must be current; a long-term key must come without one.
+    // spec: CB-EMU-STS
+    pub(crate) fn check_security_token(
+        &self,
+        access_key_id: &str,
+        token: Option<&str>,
+    ) -> Result<(), OssError> {
+        check_token(
+            self.temporary.get(access_key_id).as_ref(),
+            access_key_id,
+            token,
+            SystemTime::now(),
+        )
     }
 
     // spec: CB-AUTH-V1-HEADER, CB-AUTH-V4-HEADER, CB-AUTH-V1-PRESIGN, CB-AUTH-V4-PRESIGN, CB-AUTH-MISMATCH
@@ -180,7 +330,7 @@ impl Service {
         method: &str,
         headers: &[(String, String)],
         resource: &Resource,
-    ) -> Result<(), OssError> {
+    ) -> Result<String, OssError> {
         // Which of two signatures would be checked is ambiguous; refuse.
         // spec: CB-SIG-DUPLICATE-HEADERS
         let authorizations = headers.headers_named("authorization").count();
@@ -196,22 +346,45 @@ impl Service {
             query: resource.query.clone(),
             headers: headers.to_vec(),
         };
-        let secret_for = |ak: &str| {
-            (ak == self.credentials.access_key_id)
-                .then(|| self.credentials.access_key_secret.clone())
-        };
         let server = ServerView {
             now: SystemTime::now(),
             region: &self.region,
         };
-        match verify_request(&signable, secret_for, &server)? {
-            Some(_) => Ok(()),
+        match verify_request(&signable, |ak| self.secret_for(ak), &server)? {
+            Some(authenticated) => {
+                let token = headers
+                    .header("x-oss-security-token")
+                    .or(resource.param("security-token"))
+                    .or(resource.param("x-oss-security-token"));
+                self.check_security_token(&authenticated.access_key_id, token)?;
+                Ok(authenticated.access_key_id)
+            }
             None => Err(OssError::new(
                 403,
                 "AccessDenied",
                 "AccessDenied: anonymous access is not allowed; sign the request (V1 or V4).",
             )),
         }
+    }
+
+    /// The owner reported in ACLs, listings and bucket info.
+    pub(crate) fn owner(&self) -> Owner {
+        Owner {
+            id: self.account_id.clone(),
+            display_name: self.account_id.clone(),
+        }
+    }
+
+    /// Changes a bucket's configuration (off the async workers when it
+    /// touches the disk).
+    pub(crate) async fn modify_bucket_config(
+        &self,
+        bucket: &str,
+        change: impl FnOnce(&mut BucketConfig) -> Result<(), OssError> + Send + 'static,
+    ) -> Result<(), OssError> {
+        let bucket = bucket.to_owned();
+        self.with_store_result(move |store| store.modify_bucket_config(&bucket, change))
+            .await
     }
 
     /// Decoding options in force.
@@ -235,10 +408,22 @@ impl Service {
             resource.param(CALLBACK_PARAM),
             resource.param(CALLBACK_VAR_PARAM),
         )?;
-        Ok(match raw {
-            Some(raw) => Some(raw.decode(self.decode_options())?),
-            None => None,
-        })
+        self.decode_callback(raw, resource.bucket.as_deref().unwrap_or_default())
+    }
+
+    /// Decodes a request's callback, first replacing a reference to a
+    /// bucket callback policy with the policy.
+    // spec: CB-POLICY-REFERENCE
+    pub(crate) fn decode_callback(
+        &self,
+        raw: Option<RawCallbackParams>,
+        bucket: &str,
+    ) -> Result<Option<CallbackRequest>, OssError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let raw = super::callback_policy::resolve(self, bucket, raw)?;
+        Ok(Some(raw.decode(self.decode_options())?))
     }
 
     /// PutObject.
@@ -249,16 +434,22 @@ impl Service {
         bucket: &str,
         key: &str,
     ) -> Result<OssResponse, OssError> {
-        if request.header("x-oss-copy-source").is_some() {
-            return Err(OssError::not_allowed("CopyObject is not emulated"));
-        }
-        if resource.has("append") {
-            return Err(OssError::not_allowed("AppendObject is not emulated"));
-        }
         if !self.store.bucket_exists(bucket) {
             return Err(OssError::no_such_bucket());
         }
         let callback = self.header_or_query_callback(request, resource)?;
+        let meta = UploadMeta::from_headers(&request.headers)?;
+        if request
+            .header("x-oss-forbid-overwrite")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            && self.store.get_object(bucket, key)?.is_some()
+        {
+            return Err(OssError::new(
+                409,
+                "FileAlreadyExists",
+                "The object you specified already exists and can not be overwritten.",
+            ));
+        }
         let data = request.body.clone();
         let content_md5 = checksum::content_md5(&data);
         // spec: CB-CHK-CONTENT-MD5
@@ -287,7 +478,7 @@ impl Service {
             operation: "PutObject",
             data,
         };
-        self.store_object(&upload, user_meta(request)).await?;
+        self.store_object(&upload, meta, ObjectType::Normal).await?;
         Ok(self
             .finish_upload(request, &upload, callback, OssResponse::empty(200))
             .await)
@@ -297,17 +488,19 @@ impl Service {
     pub(crate) async fn store_object(
         &self,
         upload: &StoredUpload,
-        user_meta: Vec<(String, String)>,
+        upload_meta: UploadMeta,
+        object_type: ObjectType,
     ) -> Result<(), OssError> {
+        let mut meta = ObjectMeta::new(
+            upload.content_type.clone(),
+            upload.etag.clone(),
+            upload.crc64,
+        );
+        upload_meta.apply(&mut meta);
+        meta.object_type = object_type;
         let object = StoredObject {
             data: upload.data.clone(),
-            meta: ObjectMeta {
-                content_type: upload.content_type.clone(),
-                etag: upload.etag.clone(),
-                crc64: upload.crc64,
-                last_modified: now_secs(),
-                user_meta,
-            },
+            meta,
         };
         let (bucket, key) = (upload.bucket.clone(), upload.key.clone());
         Ok(self
@@ -330,6 +523,20 @@ impl Service {
         tokio::task::spawn_blocking(move || change(&store))
             .await
             .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e))))
+    }
+
+    /// [`Service::with_store`] for a change that decides with OSS errors.
+    pub(crate) async fn with_store_result<T: Send + 'static>(
+        &self,
+        change: impl FnOnce(&Store) -> Result<T, OssError> + Send + 'static,
+    ) -> Result<T, OssError> {
+        if !self.store.is_persistent() {
+            return change(&self.store);
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || change(&store))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Io(std::io::Error::other(e)).into()))
     }
 
     /// The answer to a stored upload: the plain answer without a callback,
@@ -444,77 +651,4 @@ impl Service {
             _ => host.to_owned(),
         }
     }
-}
-
-/// Query parameters that carry authentication, not an operation.
-const AUTH_PARAMS: [&str; 11] = [
-    "OSSAccessKeyId",
-    "Expires",
-    "Signature",
-    "security-token",
-    "x-oss-security-token",
-    "x-oss-signature-version",
-    "x-oss-credential",
-    "x-oss-date",
-    "x-oss-expires",
-    "x-oss-signature",
-    "x-oss-additional-headers",
-];
-
-/// Refuses requests whose query names an operation the emulator does not
-/// offer (`?acl`, `?tagging`, `?append`, ...), instead of silently treating
-/// them as plain PutObject, GetObject or ListObjects. Authentication
-/// parameters (presigned URLs) are allowed everywhere.
-fn check_sub_resources(method: &str, resource: &Resource) -> Result<(), OssError> {
-    let allowed: &[&str] = match (resource.key.is_some(), method) {
-        (true, "PUT") => &[CALLBACK_PARAM, CALLBACK_VAR_PARAM, "uploadId", "partNumber"],
-        (true, "POST") => &[
-            CALLBACK_PARAM,
-            CALLBACK_VAR_PARAM,
-            "uploads",
-            "uploadId",
-            "encoding-type",
-        ],
-        (true, "GET") => &[
-            "uploadId",
-            "max-parts",
-            "part-number-marker",
-            "encoding-type",
-            "versionId",
-        ],
-        (true, "HEAD") => &["versionId"],
-        (true, "DELETE") => &["uploadId", "versionId"],
-        (false, "GET") => &[
-            "prefix",
-            "delimiter",
-            "marker",
-            "max-keys",
-            "list-type",
-            "continuation-token",
-            "start-after",
-            "encoding-type",
-            "fetch-owner",
-        ],
-        _ => &[],
-    };
-    match resource.query.iter().find(|(name, _)| {
-        !allowed.contains(&name.as_str())
-            && !AUTH_PARAMS.contains(&name.as_str())
-            && !name.starts_with("response-")
-    }) {
-        Some((name, _)) => Err(OssError::not_allowed(&format!(
-            "{method} ?{name} is not emulated"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The `x-oss-meta-*` headers, names lower-cased.
-pub(crate) fn user_meta(request: &OssRequest) -> Vec<(String, String)> {
-    request
-        .headers
-        .iter()
-        .filter(|(n, _)| n.to_ascii_lowercase().starts_with("x-oss-meta-"))
-        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-        .collect()
 }

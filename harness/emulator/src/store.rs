@@ -21,7 +21,8 @@ pub struct StoredObject {
     pub meta: ObjectMeta,
 }
 
-/// What is stored beside an object's bytes.
+/// What is stored beside an object's bytes. Fields after `user_meta` were
+/// added later; `serde(default)` reads object files written before them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ObjectMeta {
     /// Stored Content-Type.
@@ -34,6 +35,204 @@ pub struct ObjectMeta {
     pub last_modified: u64,
     /// `x-oss-meta-*` headers, lower-cased names.
     pub user_meta: Vec<(String, String)>,
+    /// How the object was made (`x-oss-object-type`).
+    #[serde(default)]
+    pub object_type: ObjectType,
+    /// Standard headers stored as sent (Content-Disposition, Cache-Control,
+    /// x-oss-server-side-encryption, ...), canonical names.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// `x-oss-storage-class`.
+    #[serde(default)]
+    pub storage_class: StorageClass,
+    /// The object ACL (`default` inherits the bucket's).
+    #[serde(default = "default_object_acl")]
+    pub acl: String,
+    /// Object tags in the order given.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// For a symlink: the target key.
+    #[serde(default)]
+    pub symlink_target: Option<String>,
+    /// For an Archive or ColdArchive object: where its restore stands.
+    #[serde(default)]
+    pub restore: Option<RestoreState>,
+}
+
+fn default_object_acl() -> String {
+    "default".to_owned()
+}
+
+/// `x-oss-object-type`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum ObjectType {
+    /// PutObject, PostObject, CopyObject of a Normal object.
+    #[default]
+    Normal,
+    /// CompleteMultipartUpload.
+    Multipart,
+    /// AppendObject.
+    Appendable,
+    /// PutSymlink.
+    Symlink,
+}
+
+impl ObjectType {
+    /// The header value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Normal => "Normal",
+            ObjectType::Multipart => "Multipart",
+            ObjectType::Appendable => "Appendable",
+            ObjectType::Symlink => "Symlink",
+        }
+    }
+}
+
+/// The storage classes OSS offers.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum StorageClass {
+    /// Standard.
+    #[default]
+    Standard,
+    /// Infrequent Access.
+    IA,
+    /// Archive: readable after a restore.
+    Archive,
+    /// Cold Archive: readable after a restore.
+    ColdArchive,
+    /// Deep Cold Archive: readable after a restore.
+    DeepColdArchive,
+}
+
+impl StorageClass {
+    /// Every class, as OSS spells it.
+    pub const ALL: [StorageClass; 5] = [
+        StorageClass::Standard,
+        StorageClass::IA,
+        StorageClass::Archive,
+        StorageClass::ColdArchive,
+        StorageClass::DeepColdArchive,
+    ];
+
+    /// The name in headers and XML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageClass::Standard => "Standard",
+            StorageClass::IA => "IA",
+            StorageClass::Archive => "Archive",
+            StorageClass::ColdArchive => "ColdArchive",
+            StorageClass::DeepColdArchive => "DeepColdArchive",
+        }
+    }
+
+    /// Parses a class name (OSS accepts them case-insensitively).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// Whether a GET needs a restore first.
+    pub fn needs_restore(self) -> bool {
+        matches!(
+            self,
+            StorageClass::Archive | StorageClass::ColdArchive | StorageClass::DeepColdArchive
+        )
+    }
+}
+
+/// A restore of an archived object: requested, and readable from
+/// `ready_at_ms` until `expires_at` (seconds).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestoreState {
+    /// When the restored copy becomes readable, in milliseconds since the epoch.
+    pub ready_at_ms: u64,
+    /// When the restored copy expires, in seconds since the epoch.
+    pub expires_at: u64,
+}
+
+impl ObjectMeta {
+    /// Metadata for new content with everything else at its default.
+    pub fn new(content_type: String, etag: String, crc64: u64) -> Self {
+        Self {
+            content_type,
+            etag,
+            crc64,
+            last_modified: now_secs(),
+            user_meta: Vec::new(),
+            object_type: ObjectType::Normal,
+            headers: Vec::new(),
+            storage_class: StorageClass::Standard,
+            acl: default_object_acl(),
+            tags: Vec::new(),
+            symlink_target: None,
+            restore: None,
+        }
+    }
+}
+
+/// What a bucket keeps besides its objects: its ACL, CORS rules and
+/// callback policies (persisted as `bucket.json`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BucketConfig {
+    /// `private`, `public-read` or `public-read-write`.
+    pub acl: String,
+    /// The bucket's default storage class.
+    #[serde(default)]
+    pub storage_class: StorageClass,
+    /// CORS rules; `None` when none were put.
+    #[serde(default)]
+    pub cors: Option<CorsConfiguration>,
+    /// Callback policies by name, in the order put.
+    #[serde(default)]
+    pub callback_policies: Vec<CallbackPolicy>,
+}
+
+impl Default for BucketConfig {
+    fn default() -> Self {
+        Self {
+            acl: "private".to_owned(),
+            storage_class: StorageClass::Standard,
+            cors: None,
+            callback_policies: Vec::new(),
+        }
+    }
+}
+
+/// A bucket's CORS configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CorsConfiguration {
+    /// The rules, first match wins.
+    pub rules: Vec<CorsRule>,
+    /// `ResponseVary`.
+    pub response_vary: bool,
+}
+
+/// One CORS rule.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CorsRule {
+    /// Origins, each possibly with one `*`.
+    pub allowed_origins: Vec<String>,
+    /// Methods (GET, PUT, DELETE, POST, HEAD).
+    pub allowed_methods: Vec<String>,
+    /// Request headers allowed in a preflight, each possibly with one `*`.
+    pub allowed_headers: Vec<String>,
+    /// Response headers the browser may read.
+    pub expose_headers: Vec<String>,
+    /// Preflight cache time.
+    pub max_age_seconds: Option<u64>,
+}
+
+/// One bucket callback policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CallbackPolicy {
+    /// `PolicyName`.
+    pub name: String,
+    /// `Callback`: Base64 of the callback JSON.
+    pub callback: String,
+    /// `CallbackVar`: Base64 of the variables JSON, or empty.
+    pub callback_var: String,
 }
 
 /// One part of a multipart upload.
@@ -52,8 +251,11 @@ pub struct Part {
 pub struct Upload {
     /// Object key.
     pub key: String,
-    /// Content-Type given at initiation.
-    pub content_type: String,
+    /// The completed object's metadata, given at initiation (its content
+    /// fields are filled in on completion).
+    pub meta: ObjectMeta,
+    /// When it was initiated (seconds).
+    pub initiated: u64,
     /// Parts by number.
     pub parts: BTreeMap<u32, Part>,
 }
@@ -61,8 +263,28 @@ pub struct Upload {
 #[derive(Debug, Default)]
 struct Bucket {
     created: u64,
+    config: BucketConfig,
     objects: BTreeMap<String, StoredObject>,
     uploads: HashMap<String, Upload>,
+}
+
+/// Counts for GetBucketStat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BucketStat {
+    /// Bytes in objects.
+    pub storage: u64,
+    /// Objects.
+    pub object_count: u64,
+    /// Multipart uploads in progress.
+    pub multipart_upload_count: u64,
+    /// Bytes in parts of uploads in progress.
+    pub multipart_part_storage: u64,
+    /// Parts of uploads in progress.
+    pub multipart_part_count: u64,
+    /// Objects of each storage class: (class, count, bytes).
+    pub by_class: [(u64, u64); 5],
+    /// The newest modification among the objects.
+    pub last_modified: u64,
 }
 
 /// Why a store operation failed.
@@ -71,15 +293,15 @@ pub enum StoreError {
     /// No such bucket.
     #[error("the bucket does not exist")]
     NoSuchBucket,
-    /// The bucket exists already.
-    #[error("the bucket already exists")]
-    BucketAlreadyExists,
     /// The bucket still holds objects.
     #[error("the bucket is not empty")]
     BucketNotEmpty,
     /// No such upload id.
     #[error("the multipart upload does not exist")]
     NoSuchUpload,
+    /// The bucket configuration file could not be read.
+    #[error("the bucket configuration {0} is not valid JSON")]
+    BadConfig(String),
     /// The data directory could not be written or read.
     #[error("storage I/O failed: {0}")]
     Io(#[from] std::io::Error),
@@ -129,6 +351,7 @@ impl Store {
                     .ok()
                     .and_then(|s| s.trim().parse().ok())
                     .unwrap_or_else(now_secs),
+                config: read_bucket_config(&entry.path())?,
                 ..Bucket::default()
             };
             let objects_dir = entry.path().join("objects");
@@ -158,25 +381,30 @@ impl Store {
             .map(|d| d.join("buckets").join(bucket))
     }
 
-    /// Creates a bucket.
-    pub fn create_bucket(&self, name: &str) -> Result<(), StoreError> {
+    /// Creates a bucket; `Ok(false)` when it exists already (the caller owns
+    /// every bucket here, and OSS answers 200 to the owner), leaving its
+    /// configuration as it was.
+    pub fn create_bucket(&self, name: &str, config: BucketConfig) -> Result<bool, StoreError> {
         let mut buckets = self.lock();
         if buckets.contains_key(name) {
-            return Err(StoreError::BucketAlreadyExists);
+            return Ok(false);
         }
         let created = now_secs();
         if let Some(dir) = self.bucket_dir(name) {
             fs::create_dir_all(dir.join("objects"))?;
+            let json = serde_json::to_vec(&config).expect("bucket configuration serialises");
+            write_atomically(&dir.join("bucket.json"), &json)?;
             write_atomically(&dir.join("bucket.created"), created.to_string().as_bytes())?;
         }
         buckets.insert(
             name.to_owned(),
             Bucket {
                 created,
+                config,
                 ..Bucket::default()
             },
         );
-        Ok(())
+        Ok(true)
     }
 
     /// Deletes an empty bucket.
@@ -198,14 +426,6 @@ impl Store {
         self.lock().contains_key(name)
     }
 
-    /// All buckets with their creation time.
-    pub fn list_buckets(&self) -> Vec<(String, u64)> {
-        self.lock()
-            .iter()
-            .map(|(n, b)| (n.clone(), b.created))
-            .collect()
-    }
-
     /// Stores an object, replacing any previous one.
     pub fn put_object(
         &self,
@@ -213,18 +433,118 @@ impl Store {
         key: &str,
         object: StoredObject,
     ) -> Result<(), StoreError> {
+        self.modify_object(bucket, key, |_| Ok::<_, StoreError>((Some(object), ())))
+    }
+
+    /// Reads, decides and writes an object under one lock, so a
+    /// read-modify-write (AppendObject's position check, a tag change) never
+    /// interleaves with another writer. `change` sees the current object and
+    /// returns the new one (or `None` to leave it) and a result; its error is
+    /// returned with nothing changed.
+    pub fn modify_object<T, E: From<StoreError>>(
+        &self,
+        bucket: &str,
+        key: &str,
+        change: impl FnOnce(Option<&StoredObject>) -> Result<(Option<StoredObject>, T), E>,
+    ) -> Result<T, E> {
         let mut buckets = self.lock();
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
-        if let Some(dir) = self.bucket_dir(bucket) {
-            // Data and metadata in one file, replaced by one rename: after a
-            // failed write or a crash at any point, the object is wholly the
-            // old one or wholly the new one.
-            // spec: CB-EMU-STORE-ATOMIC
-            let path = dir.join("objects").join(object_file_name(key));
-            write_atomically(&path, &encode_object(key, &object))?;
+        let (replacement, result) = change(b.objects.get(key))?;
+        if let Some(object) = replacement {
+            if let Some(dir) = self.bucket_dir(bucket) {
+                // Data and metadata in one file, replaced by one rename: after a
+                // failed write or a crash at any point, the object is wholly the
+                // old one or wholly the new one.
+                // spec: CB-EMU-STORE-ATOMIC
+                let path = dir.join("objects").join(object_file_name(key));
+                write_atomically(&path, &encode_object(key, &object)).map_err(StoreError::Io)?;
+            }
+            b.objects.insert(key.to_owned(), object);
         }
-        b.objects.insert(key.to_owned(), object);
-        Ok(())
+        Ok(result)
+    }
+
+    /// A copy of a bucket's configuration.
+    pub fn bucket_config(&self, bucket: &str) -> Result<BucketConfig, StoreError> {
+        let buckets = self.lock();
+        let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
+        Ok(b.config.clone())
+    }
+
+    /// Changes a bucket's configuration; persisted before it takes effect,
+    /// and unchanged when `change` fails.
+    pub fn modify_bucket_config<T, E: From<StoreError>>(
+        &self,
+        bucket: &str,
+        change: impl FnOnce(&mut BucketConfig) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut buckets = self.lock();
+        let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
+        let mut config = b.config.clone();
+        let result = change(&mut config)?;
+        if let Some(dir) = self.bucket_dir(bucket) {
+            let json = serde_json::to_vec(&config).expect("bucket configuration serialises");
+            write_atomically(&dir.join("bucket.json"), &json).map_err(StoreError::Io)?;
+        }
+        b.config = config;
+        Ok(result)
+    }
+
+    /// Creation time and configuration of every bucket, in name order.
+    pub fn bucket_summaries(&self) -> Vec<(String, u64, BucketConfig)> {
+        self.lock()
+            .iter()
+            .map(|(n, b)| (n.clone(), b.created, b.config.clone()))
+            .collect()
+    }
+
+    /// When a bucket was created.
+    pub fn bucket_created(&self, bucket: &str) -> Result<u64, StoreError> {
+        let buckets = self.lock();
+        Ok(buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?.created)
+    }
+
+    /// GetBucketStat's counts.
+    pub fn bucket_stat(&self, bucket: &str) -> Result<BucketStat, StoreError> {
+        let buckets = self.lock();
+        let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
+        let mut stat = BucketStat::default();
+        for object in b.objects.values() {
+            let size = object.data.len() as u64;
+            stat.storage += size;
+            stat.object_count += 1;
+            let class = StorageClass::ALL
+                .iter()
+                .position(|c| *c == object.meta.storage_class)
+                .unwrap_or(0);
+            stat.by_class[class].0 += 1;
+            stat.by_class[class].1 += size;
+            stat.last_modified = stat.last_modified.max(object.meta.last_modified);
+        }
+        for upload in b.uploads.values() {
+            stat.multipart_upload_count += 1;
+            stat.multipart_part_count += upload.parts.len() as u64;
+            stat.multipart_part_storage += upload
+                .parts
+                .values()
+                .map(|p| p.data.len() as u64)
+                .sum::<u64>();
+        }
+        Ok(stat)
+    }
+
+    /// Every upload in progress in a bucket: (upload id, key, initiated),
+    /// ordered by key, then upload id.
+    pub fn list_uploads(&self, bucket: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let buckets = self.lock();
+        let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
+        let mut uploads: Vec<_> = b
+            .uploads
+            .iter()
+            .map(|(id, u)| (id.clone(), u.key.clone(), u.initiated))
+            .collect();
+        uploads.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+        Ok(uploads)
     }
 
     /// Reads an object.
@@ -327,6 +647,16 @@ impl Store {
             }
             _ => Err(StoreError::NoSuchUpload),
         }
+    }
+}
+
+/// Reads `bucket.json`; a bucket from before it existed has the defaults.
+fn read_bucket_config(dir: &Path) -> Result<BucketConfig, StoreError> {
+    match fs::read(dir.join("bucket.json")) {
+        Ok(json) => serde_json::from_slice(&json)
+            .map_err(|_| StoreError::BadConfig(dir.join("bucket.json").display().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BucketConfig::default()),
+        Err(e) => Err(StoreError::Io(e)),
     }
 }
 

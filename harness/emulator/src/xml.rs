@@ -12,40 +12,13 @@ pub fn to_xml<T: Serialize>(root: &str, value: &T) -> String {
     format!("{DECLARATION}{body}")
 }
 
-/// `GET /` result.
-#[derive(Debug, Serialize)]
-pub struct ListAllMyBucketsResult {
-    #[serde(rename = "Owner")]
-    pub owner: Owner,
-    #[serde(rename = "Buckets")]
-    pub buckets: Buckets,
-}
-
-/// Bucket owner.
+/// An owner (of a bucket, an object, an ACL).
 #[derive(Debug, Serialize)]
 pub struct Owner {
     #[serde(rename = "ID")]
     pub id: String,
     #[serde(rename = "DisplayName")]
     pub display_name: String,
-}
-
-/// The bucket list.
-#[derive(Debug, Serialize)]
-pub struct Buckets {
-    #[serde(rename = "Bucket")]
-    pub bucket: Vec<BucketEntry>,
-}
-
-/// One bucket in a list.
-#[derive(Debug, Serialize)]
-pub struct BucketEntry {
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "CreationDate")]
-    pub creation_date: String,
-    #[serde(rename = "Location")]
-    pub location: String,
 }
 
 /// `GET /bucket` result (ListObjects v1 and v2 share the element names).
@@ -99,6 +72,8 @@ pub struct ObjectEntry {
     pub size: u64,
     #[serde(rename = "StorageClass")]
     pub storage_class: String,
+    #[serde(rename = "Owner", skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
 }
 
 /// A rolled-up prefix in a delimited listing.
@@ -184,6 +159,29 @@ pub struct PartEntry {
     pub etag: String,
     #[serde(rename = "Size")]
     pub size: u64,
+}
+
+/// 400 MalformedXML, with OSS's fixed message: what the parser found wrong
+/// is not repeated to the client (it names internals, not the schema).
+pub fn malformed_xml() -> crate::response::OssError {
+    crate::response::OssError::new(
+        400,
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema.",
+    )
+}
+
+/// Reads a request document whose root must be `root`.
+pub fn parse_document<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    root: &str,
+) -> Result<T, crate::response::OssError> {
+    let text = std::str::from_utf8(body).map_err(|_| malformed_xml())?;
+    // The deserializer ignores the root element's name; OSS does not.
+    if root_element(text).as_deref() != Some(root) {
+        return Err(malformed_xml());
+    }
+    quick_xml::de::from_str(text).map_err(|_| malformed_xml())
 }
 
 /// The name of a document's root element, if it has one.

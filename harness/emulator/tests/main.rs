@@ -2,6 +2,7 @@
 //! HTTPS callbacks over loopback, the fuzz corpus replayed in process, and
 //! `support` for the programmable receiver they share.
 
+mod emulator_breadth;
 mod emulator_callbacks;
 mod emulator_operations;
 mod emulator_tls;

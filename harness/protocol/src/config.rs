@@ -163,7 +163,7 @@ impl CallbackConfig {
         // A policy reference replaces the inline fields, so it is judged first.
         // spec: CB-CFG-POLICY, CB-POLICY-BUCKET
         if map.contains_key("callbackPolicy") {
-            return Err(reject(RejectionKind::PolicyUnsupported));
+            return Err(reject(RejectionKind::PolicyNotFound));
         }
 
         // spec: CB-CFG-URL-TYPE, CB-CFG-URL-ABSENT

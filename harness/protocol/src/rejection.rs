@@ -79,9 +79,11 @@ pub enum RejectionKind {
     /// `callbackSNI` is present but not a JSON boolean.
     // spec: CB-CFG-SNI-TYPE
     SniNotBoolean,
-    /// `callbackPolicy` names a bucket callback policy, which cbspec does not emulate.
+    /// `callbackPolicy` reached the decoder: it names no policy the bucket
+    /// has (an endpoint with policies substitutes a known one first), or it
+    /// is not a string.
     // spec: CB-CFG-POLICY, CB-POLICY-BUCKET
-    PolicyUnsupported,
+    PolicyNotFound,
     /// A `$` in callbackBody is not immediately followed by `{`.
     // spec: CB-TPL-DOLLAR-BRACE
     DollarWithoutBrace {
@@ -175,7 +177,7 @@ impl Rejection {
                 "The callbackBodyType must be application/x-www-form-urlencoded or application/json."
             }
             SniNotBoolean => "The callback sni is invalid.",
-            PolicyUnsupported => "Bucket callback policies are not supported by this endpoint.",
+            PolicyNotFound => "The bucket callback policy named by callbackPolicy does not exist.",
             DollarWithoutBrace { .. } => "Left brace must be adjacent to dollar sign.",
             UnclosedPlaceholder { .. } => "Right brace is missing in callbackBody.",
             VarNotBase64 => "The callback-var configuration is not base64 encoded.",
@@ -196,7 +198,7 @@ impl Rejection {
             UrlInvalid { .. } => "0007-00000004",
             TooManyUrls { .. } => "0007-00000005",
             CallbackTooLarge { .. } => "0007-00000006",
-            PolicyUnsupported => "0007-00000007",
+            PolicyNotFound => "0007-00000007",
             PrivateAddress { .. } => "0007-00000008",
             HostNotString => "0007-00000009",
             BodyNotString => "0007-00000010",
@@ -250,7 +252,7 @@ impl Rejection {
             BodyTypeNotString => "callbackBodyType must be a JSON string".into(),
             BodyTypeUnsupported { value } => format!("callbackBodyType {value:?} is not application/x-www-form-urlencoded or application/json"),
             SniNotBoolean => "callbackSNI must be the JSON boolean true or false, not a string or number".into(),
-            PolicyUnsupported => "callbackPolicy refers to a bucket callback policy; cbspec does not emulate them".into(),
+            PolicyNotFound => "callbackPolicy must be a string naming a callback policy stored on the bucket (PUT ?policy&comp=callback)".into(),
             DollarWithoutBrace { offset } => format!("the '$' at byte {offset} of callbackBody is not followed by '{{'; write placeholders as ${{name}}"),
             UnclosedPlaceholder { offset } => format!("the '${{' at byte {offset} of callbackBody has no closing '}}'"),
             VarNotBase64 => "the callback-var must be the standard, padded Base64 of the UTF-8 JSON text".into(),

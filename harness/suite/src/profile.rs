@@ -155,6 +155,7 @@ struct ProfileFile {
     addressing: Option<Addressing>,
     signing: Option<BTreeSet<SigningText>>,
     reference: Option<bool>,
+    callback_policies: Option<bool>,
 }
 
 /// Why a profile could not be used.
@@ -246,6 +247,8 @@ pub struct EndpointProfile {
     pub key_url_prefixes: Vec<KeyUrlPrefix>,
     /// Whether it calls back loopback and private addresses.
     pub private_callbacks: bool,
+    /// Whether it offers bucket callback policies (`?policy&comp=callback`).
+    pub callback_policies: bool,
     /// Its callback timeout.
     pub callback_timeout: Known<Duration>,
     /// The uploader address it reports in `${clientIp}`.
@@ -397,6 +400,8 @@ impl EndpointProfile {
             addressing: flags.addressing.or(file.addressing).unwrap_or_default(),
             signing,
             reference: flags.reference.or(file.reference).unwrap_or(false),
+            // OSS offers them; a vendor without them says so.
+            callback_policies: file.callback_policies.unwrap_or(true),
         })
     }
 
@@ -436,6 +441,15 @@ impl EndpointProfile {
                     "the profile declares the endpoint's callback timeout unknown".into(),
                 );
             }
+        }
+        if !self.callback_policies {
+            lacks.insert(
+                Need::CallbackPolicies,
+                format!(
+                    "the profile {:?} says the endpoint has no bucket callback policies (callback_policies = false)",
+                    self.name
+                ),
+            );
         }
         if self.callback_https_base_url.is_none() {
             lacks.insert(

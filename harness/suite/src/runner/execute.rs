@@ -14,7 +14,9 @@ use super::driver::sent::{answer_of, completing_request, judge_sent, Intended};
 use super::driver::surfaced::judge_surfaced;
 use super::driver::{observed, Driver, DriverOutcome, UploadPlan};
 use super::observation::{Mismatch, Observation, ObservedCallback, SurfacedAnswer};
-use crate::scenario::{AnswerSpec, AuthVersion, CallbackTarget, LoadedScenario, Operation};
+use crate::scenario::{
+    AnswerSpec, AuthVersion, Callback, CallbackTarget, LoadedScenario, Operation, Vars,
+};
 use cbspec_client::{Auth, OssCall, OssClient};
 use cbspec_emulator::RequestRecord;
 use cbspec_protocol::callback_json::CallbackFields;
@@ -107,7 +109,11 @@ fn resolve_url(url: &CallbackTarget, ctx: &ScenarioContext<'_>) -> String {
 
 /// The `callback` parameter value, or `None` when the scenario has none.
 pub fn callback_param(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Option<String> {
-    let cb = loaded.scenario.callback.as_ref()?;
+    encoded_callback(loaded.scenario.callback.as_ref()?, ctx)
+}
+
+/// A callback as its Base64 parameter value.
+pub fn encoded_callback(cb: &Callback, ctx: &ScenarioContext<'_>) -> Option<String> {
     if let Some(raw) = &cb.raw {
         return Some(raw.clone());
     }
@@ -115,8 +121,7 @@ pub fn callback_param(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Opt
         let base = format!("{}{}", ctx.endpoints.capture_http, ctx.prefix);
         return Some(STANDARD.encode(json.replace("{capture}", &base)));
     }
-    let fields = callback_fields(loaded, ctx)?;
-    Some(fields.to_base64())
+    Some(fields_of(cb, ctx).to_base64())
 }
 
 /// The callback as fields, when the scenario gives it that way (not as raw
@@ -129,11 +134,16 @@ pub fn callback_fields(
     if cb.raw.is_some() || cb.json.is_some() {
         return None;
     }
+    Some(fields_of(cb, ctx))
+}
+
+/// A callback given as fields (not raw or hand-written JSON).
+fn fields_of(cb: &Callback, ctx: &ScenarioContext<'_>) -> CallbackFields {
     let mut urls: Vec<String> = cb.urls.iter().map(|u| resolve_url(u, ctx)).collect();
     if cb.trailing_semicolon {
         urls.push(String::new());
     }
-    Some(CallbackFields {
+    CallbackFields {
         url: urls.join(";"),
         host: cb.host.clone(),
         body: cb.body.clone(),
@@ -156,7 +166,7 @@ pub fn callback_fields(
                 )
             })
             .collect(),
-    })
+    }
 }
 
 /// The custom variables as `(x:name, value)`, when given that way.
@@ -167,7 +177,11 @@ fn vars_fields(loaded: &LoadedScenario) -> Option<Vec<(String, String)>> {
 
 /// The `callback-var` parameter value, if any.
 fn vars_param(loaded: &LoadedScenario) -> Option<String> {
-    let vars = loaded.scenario.vars.as_ref()?;
+    encoded_vars(loaded.scenario.vars.as_ref()?)
+}
+
+/// Variables as their Base64 parameter value.
+pub fn encoded_vars(vars: &Vars) -> Option<String> {
     if let Some(raw) = &vars.raw {
         return Some(raw.clone());
     }
@@ -205,13 +219,32 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         Some(_) => Some(ctx.key_locks.lock(ctx.bucket, key).await),
         None => None,
     };
+    // A stored policy is bucket-wide: one policy scenario at a time.
+    let _policy_lock = match &scenario.callback_policy {
+        Some(_) => Some(
+            ctx.key_locks
+                .lock(ctx.bucket, "?policy&comp=callback")
+                .await,
+        ),
+        None => None,
+    };
+    let mut setup_mismatches = Vec::new();
+    if let Some(setup) = &scenario.callback_policy {
+        super::bucket_setup::store_policy(setup, ctx, &mut setup_mismatches).await;
+    }
     let since = SystemTime::now();
     let outcome = ctx.driver.perform(&plan).await;
+    if scenario.callback_policy.is_some() {
+        super::bucket_setup::check_and_delete_policy(ctx, &mut setup_mismatches).await;
+    }
     let header_auth = match scenario.upload.auth {
         AuthVersion::V1 => Auth::V1Header,
         AuthVersion::V4 => Auth::V4Header,
     };
-    let mut observation = Observation::default();
+    let mut observation = Observation {
+        sdk_mismatches: setup_mismatches,
+        ..Observation::default()
+    };
     match outcome {
         DriverOutcome::Answer(answer) => observation.answer = Some(answer),
         DriverOutcome::Surfaced(surfaced) => {

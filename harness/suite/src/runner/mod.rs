@@ -4,6 +4,7 @@
 //! is judged exactly like any other endpoint.
 
 pub mod attribution;
+mod bucket_setup;
 pub mod driver;
 mod error;
 pub mod execute;

@@ -78,7 +78,9 @@ pub struct Observation {
     pub unsupported: Option<String>,
     /// What an SDK driver handed its caller, when the driver is one.
     pub surfaced: Option<SurfacedAnswer>,
-    /// Differences found in what the SDK sent and how it surfaced the answer.
+    /// Differences found beside the upload's answer: in what an SDK sent and
+    /// how it surfaced the answer, and in a scenario's bucket setup (a
+    /// callback policy stored, read back and deleted).
     pub sdk_mismatches: Vec<Mismatch>,
 }
 

@@ -36,6 +36,9 @@ pub struct Scenario {
     pub callback: Option<Callback>,
     /// Custom variables.
     pub vars: Option<Vars>,
+    /// A bucket callback policy stored before the upload (and checked,
+    /// then deleted, after it).
+    pub callback_policy: Option<CallbackPolicySetup>,
     /// What the capture server answers, by scenario-relative path.
     #[serde(default)]
     pub answer: Vec<AnswerSpec>,
@@ -59,6 +62,8 @@ pub enum Need {
     /// The target reaches the capture server at a loopback or private
     /// address (so that production rules refuse it).
     PrivateCapture,
+    /// Bucket callback policies (`?policy&comp=callback`).
+    CallbackPolicies,
 }
 
 /// The upload operation.
@@ -132,6 +137,7 @@ impl Need {
             Need::TlsCapture => "tls-capture",
             Need::ProductionRules => "production-rules",
             Need::PrivateCapture => "private-capture",
+            Need::CallbackPolicies => "callback-policies",
         }
     }
 }
@@ -217,6 +223,20 @@ impl Upload {
     pub fn effective_part_size(&self) -> usize {
         self.part_size.unwrap_or(102_400).max(1)
     }
+}
+
+/// A bucket callback policy a scenario stores first: PutBucketCallbackPolicy
+/// with this name, callback and variables; the upload names it with
+/// `{"callbackPolicy":"<name>"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackPolicySetup {
+    /// `PolicyName`.
+    pub name: String,
+    /// The policy's callback, in the shape of `[scenario.callback]`.
+    pub callback: Callback,
+    /// The policy's `CallbackVar`.
+    pub vars: Option<Vars>,
 }
 
 /// The callback configuration.
