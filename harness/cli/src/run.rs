@@ -438,6 +438,8 @@ fn driver_plan(args: &RunArgs) -> Result<DriverPlan, CliError> {
             name: args.driver.clone(),
             command: words,
             description: String::new(),
+            // An adapter under development is not pinned.
+            version: None,
         }));
     }
     if args.driver == "native" {

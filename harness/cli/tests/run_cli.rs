@@ -289,3 +289,40 @@ fn a_report_into_a_missing_directory_fails_before_running() {
         assert!(!text(&out.stdout).contains("verdict"), "nothing ran");
     }
 }
+
+/// The template adapter in drivers/example/ (the model for SDKs this
+/// machine cannot install) passes every PutObject scenario it can express
+/// and reports the rest unsupported: a template that fails would teach the
+/// wrong thing.
+#[test]
+fn the_template_adapter_passes_the_put_scenarios() {
+    let out = cbspec(
+        &[
+            "run",
+            "--driver",
+            "template",
+            "--driver-command",
+            "python3 drivers/example/template_adapter.py",
+            "--tag",
+            "put",
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let summary: serde_json::Value = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|record| record["type"] == "summary")
+        .expect("a summary record");
+    let counts = &summary["summary"]["counts"];
+    assert_eq!(counts["fail"].as_u64(), Some(0), "{summary}");
+    assert!(counts["pass"].as_u64().unwrap_or(0) >= 40, "{summary}");
+}

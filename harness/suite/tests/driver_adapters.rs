@@ -20,6 +20,7 @@ fn fake(mode: &str) -> DriverSpec {
             mode.into(),
         ],
         description: String::new(),
+        version: None,
     }
 }
 
@@ -45,6 +46,7 @@ async fn broken_adapters_are_refused_with_the_reason() {
             name: "absent".into(),
             command: vec!["drivers/.no-such-venv/bin/python".into()],
             description: String::new(),
+            version: None,
         },
         &root(),
         1,
@@ -56,6 +58,33 @@ async fn broken_adapters_are_refused_with_the_reason() {
     };
     assert!(matches!(missing, AdapterError::Spawn { .. }), "{missing:?}");
     assert!(missing.to_string().contains("drivers/setup"), "{missing}");
+}
+
+/// An adapter that loads another SDK version than drivers.toml pins is
+/// refused, naming both versions and how to reinstall.
+#[tokio::test]
+async fn an_adapter_with_another_sdk_version_than_the_pin_is_refused() {
+    let pinned = DriverSpec {
+        version: Some("0.0.2".into()),
+        ..fake("ok")
+    };
+    let error = match AdapterPool::start(pinned, &root(), 1).await {
+        Ok(_) => panic!("a mismatched version must not start"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(error, AdapterError::WrongVersion { .. }),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    for part in ["fake-ok", "0.0.1", "pins 0.0.2", "drivers/setup"] {
+        assert!(text.contains(part), "{part:?} missing from: {text}");
+    }
+    let matching = DriverSpec {
+        version: Some("0.0.1".into()),
+        ..fake("ok")
+    };
+    assert!(AdapterPool::start(matching, &root(), 1).await.is_ok());
 }
 
 /// Runs the `put-basic` scenarios (hand-written, with callbacks) through a fake adapter.

@@ -15,7 +15,7 @@ use cbspec_capture::{Answer, CaptureHandle};
 use cbspec_client::{ClientOptions, OssClient};
 use cbspec_emulator::{
     CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, JournalLimits,
-    RequestRecord,
+    RequestRecord, TemporaryCredential,
 };
 use cbspec_protocol::auth::Credentials;
 use cbspec_protocol::routing::route;
@@ -205,7 +205,7 @@ pub fn endpoint_target(
         Some(_) => {
             let client = remote.client(true)?;
             Some(Lane {
-                driver: choice.driver_for(&client, &remote.credentials),
+                driver: choice.driver_for(&client, &remote.credentials, None),
                 client,
                 wire: None,
             })
@@ -220,7 +220,7 @@ pub fn endpoint_target(
         .unwrap_or_default();
     Ok(Target {
         main: Lane {
-            driver: choice.driver_for(&client, &remote.credentials),
+            driver: choice.driver_for(&client, &remote.credentials, None),
             client,
             wire: None,
         },
@@ -252,8 +252,11 @@ pub async fn embedded_target(
 ) -> Result<(Target, Vec<EmulatorHandle>), RunError> {
     let https = capture.https_addr().ok_or(RunError::NoHttpsListener)?;
     let credentials = Credentials::new("cbspec-suite-key", "cbspec-suite-secret");
+    // What an STS-signing SDK (Browser.js) uses; a fresh token per run.
+    let temporary = TemporaryCredential::mint(Duration::from_secs(24 * 3600));
     let config = EmulatorConfig {
         credentials: credentials.clone(),
+        temporary_credentials: vec![temporary.clone()],
         buckets: vec![SUITE_BUCKET.to_owned()],
         callbacks: CallbackSettings {
             // The suite tests both sides of the timeout without waiting 5 s.
@@ -294,12 +297,12 @@ pub async fn embedded_target(
     Ok((
         Target {
             main: Lane {
-                driver: choice.driver_for(&client, &credentials),
+                driver: choice.driver_for(&client, &credentials, Some(&temporary)),
                 client,
                 wire: Some(Arc::new(EmulatorWire::new(&emulator, &base_domain))),
             },
             production: Some(Lane {
-                driver: choice.driver_for(&production_client, &credentials),
+                driver: choice.driver_for(&production_client, &credentials, Some(&temporary)),
                 client: production_client,
                 wire: Some(Arc::new(EmulatorWire::new(&production, &base_domain))),
             }),

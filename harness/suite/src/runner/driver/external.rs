@@ -2,6 +2,7 @@
 //! (drivers/PROTOCOL.md), and the registry of known adapters
 //! (`drivers/drivers.toml`).
 
+use cbspec_emulator::TemporaryCredential;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -16,7 +17,8 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::protocol::{
-    parse_hello, parse_result, AdapterResult, CallbackMessage, Hello, ProtocolError, UploadMessage,
+    parse_hello, parse_result, AdapterResult, CallbackMessage, Hello, ProtocolError, StsMessage,
+    UploadMessage,
 };
 use super::{Driver, DriverOutcome, UploadPlan};
 use crate::scenario::Operation;
@@ -42,6 +44,11 @@ pub struct DriverSpec {
     /// What the adapter drives, for people.
     #[serde(default)]
     pub description: String,
+    /// The SDK version `drivers/setup` installs: an adapter whose hello
+    /// reports another one is refused (a stale or hand-installed SDK would
+    /// be judged under the wrong name).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,7 +168,7 @@ pub enum AdapterError {
         driver: String,
     },
     /// It exited without a hello line.
-    #[error("driver {driver}: the adapter exited before saying hello{stderr}")]
+    #[error("driver {driver}: the adapter exited before saying hello; reinstall it with `drivers/setup`{stderr}")]
     ExitedBeforeHello {
         /// The driver.
         driver: String,
@@ -177,7 +184,9 @@ pub enum AdapterError {
         source: std::io::Error,
     },
     /// It said nothing in time.
-    #[error("driver {driver}: no hello within {timeout:?}{stderr}")]
+    #[error(
+        "driver {driver}: no hello within {timeout:?}; reinstall it with `drivers/setup`{stderr}"
+    )]
     NoHello {
         /// The driver.
         driver: String,
@@ -187,12 +196,24 @@ pub enum AdapterError {
         stderr: String,
     },
     /// Its hello line is wrong.
-    #[error("driver {driver}: {source}")]
+    #[error("driver {driver}: {source}; reinstall it with `drivers/setup`")]
     BadHello {
         /// The driver.
         driver: String,
         /// What it got wrong.
         source: ProtocolError,
+    },
+    /// It loaded another SDK version than the one pinned.
+    #[error("driver {driver}: the adapter loaded {sdk} {reported}, but drivers/drivers.toml pins {pinned}; reinstall the pinned SDK with `drivers/setup`")]
+    WrongVersion {
+        /// The driver.
+        driver: String,
+        /// The SDK package.
+        sdk: String,
+        /// What the hello said.
+        reported: String,
+        /// What the registry pins.
+        pinned: String,
     },
     /// The scratch directory for content files could not be made.
     #[error("cannot create {}: {source}", path.display())]
@@ -424,7 +445,19 @@ async fn spawn(spec: &DriverSpec, root: &Path) -> Result<(Adapter, Hello), Adapt
             });
         }
     };
-    let hello = parse_hello(&line).map_err(|source| AdapterError::BadHello { driver, source })?;
+    let hello = parse_hello(&line).map_err(|source| AdapterError::BadHello {
+        driver: driver.clone(),
+        source,
+    })?;
+    if let Some(pinned) = spec.version.as_ref().filter(|p| **p != hello.sdk_version) {
+        let _ = adapter.child.start_kill();
+        return Err(AdapterError::WrongVersion {
+            driver,
+            sdk: hello.sdk.clone(),
+            reported: hello.sdk_version.clone(),
+            pinned: pinned.clone(),
+        });
+    }
     Ok((adapter, hello))
 }
 
@@ -456,6 +489,7 @@ pub struct ExternalDriver {
     endpoint: String,
     region: String,
     credentials: Credentials,
+    temporary: Option<TemporaryCredential>,
 }
 
 impl ExternalDriver {
@@ -465,12 +499,14 @@ impl ExternalDriver {
         endpoint: &str,
         region: &str,
         credentials: Credentials,
+        temporary: Option<TemporaryCredential>,
     ) -> Self {
         Self {
             pool,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             region: region.to_owned(),
             credentials,
+            temporary,
         }
     }
 
@@ -513,6 +549,15 @@ impl ExternalDriver {
             }),
             vars_base64: plan.vars.clone(),
             timeout_ms: u64::try_from(SDK_TIMEOUT.as_millis()).unwrap_or(10_000),
+            sts: self.temporary.as_ref().map(|t| StsMessage {
+                access_key_id: t.access_key_id.clone(),
+                access_key_secret: if upload.wrong_secret {
+                    format!("{}-wrong", t.access_key_secret)
+                } else {
+                    t.access_key_secret.clone()
+                },
+                security_token: t.security_token.clone(),
+            }),
         }
     }
 }

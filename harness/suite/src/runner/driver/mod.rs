@@ -12,6 +12,7 @@ pub mod surfaced;
 pub(crate) use native::observed;
 pub use native::{NativeDriver, NativeError};
 
+use cbspec_emulator::TemporaryCredential;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -101,6 +102,7 @@ impl DriverChoice {
         &self,
         client: &OssClient,
         credentials: &Credentials,
+        temporary: Option<&TemporaryCredential>,
     ) -> Arc<dyn Driver> {
         match self {
             DriverChoice::Native => Arc::new(NativeDriver::new(client.clone())),
@@ -109,6 +111,7 @@ impl DriverChoice {
                 client.endpoint(),
                 client.region(),
                 credentials.clone(),
+                temporary.cloned(),
             )),
         }
     }

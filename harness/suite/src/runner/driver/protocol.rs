@@ -136,6 +136,21 @@ pub struct UploadMessage {
     pub vars_base64: Option<String>,
     /// How long the SDK may take, in milliseconds.
     pub timeout_ms: u64,
+    /// Temporary (STS) credentials for the same account, when the target
+    /// has them: an SDK whose users sign with STS (Browser.js) uses these
+    /// instead of the long-term pair.
+    pub sts: Option<StsMessage>,
+}
+
+/// A temporary credential as STS hands it out.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StsMessage {
+    /// `STS.`-prefixed key id.
+    pub access_key_id: String,
+    /// Its secret (with `-wrong` appended when the scenario signs wrongly).
+    pub access_key_secret: String,
+    /// The token every request must carry.
+    pub security_token: String,
 }
 
 /// An adapter's answer to one upload.
@@ -315,6 +330,7 @@ mod tests {
             vars: None,
             vars_base64: None,
             timeout_ms: 10_000,
+            sts: None,
         };
         let json: Value = serde_json::to_value(&message).unwrap();
         assert_eq!(json["type"], "upload");
