@@ -91,6 +91,13 @@ def scenario_text(s):
         if policy.get("vars") is not None:
             lines.append("")
             emit_table(lines, "[scenario.callback_policy.vars]", policy["vars"])
+    cors = s.get("bucket_cors")
+    if cors is not None:
+        lines.append("")
+        emit_table(lines, "[scenario.bucket_cors]", {"xml": cors["xml"]})
+        if cors.get("preflight") is not None:
+            lines.append("")
+            emit_table(lines, "[scenario.bucket_cors.preflight]", cors["preflight"])
     for a in s.get("answer", []):
         lines.append("")
         emit_table(lines, "[[scenario.answer]]", a)

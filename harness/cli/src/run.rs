@@ -118,6 +118,14 @@ pub(crate) struct RunArgs {
     /// Hold the endpoint to the emulator's IMPLEMENTATION-DEFINED choices (`reference`).
     #[arg(long = "reference")]
     reference: Option<bool>,
+    /// A temporary (STS) credential of the endpoint, AK:SECRET:TOKEN, for
+    /// the scenarios that sign with one (`needs = ["temporary-credentials"]`).
+    #[arg(
+        long = "sts-credential",
+        env = "CBSPEC_STS_CREDENTIAL",
+        hide_env_values = true
+    )]
+    sts_credential: Option<String>,
     /// Resolve this endpoint host name to this address, as curl's --resolve
     /// (e.g. bucket.oss.example=127.0.0.1; repeatable).
     #[arg(long = "resolve", value_parser = super::resolve_entry)]
@@ -345,6 +353,7 @@ fn profile_of(args: &RunArgs) -> Result<Option<EndpointProfile>, CliError> {
         client_ip: args.client_ip.clone(),
         addressing: args.addressing,
         reference: args.reference,
+        sts_credential: args.sts_credential.clone(),
     };
     Ok(Some(match (&args.profile, &args.endpoint) {
         (Some(path), _) => EndpointProfile::load(path, &overrides).map_err(usage)?,

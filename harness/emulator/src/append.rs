@@ -4,7 +4,7 @@
 
 use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{OssRequest, Service, DEFAULT_CONTENT_TYPE};
+use super::service::{check_content_md5, OssRequest, Service, DEFAULT_CONTENT_TYPE};
 use super::store::{ObjectMeta, ObjectType, StoredObject};
 use cbspec_protocol::checksum;
 use cbspec_protocol::routing::Resource;
@@ -48,15 +48,7 @@ pub async fn append_object(
             return Err(error);
         }
     };
-    if let Some(sent) = request.header("content-md5") {
-        if sent.trim() != checksum::content_md5(&request.body) {
-            return Err(OssError::new(
-                400,
-                "InvalidDigest",
-                "The Content-MD5 you specified was invalid.",
-            ));
-        }
-    }
+    check_content_md5(request, &checksum::content_md5(&request.body))?;
     // Checked before the store is touched, so a bad header changes nothing.
     let first_meta = UploadMeta::from_headers(&request.headers)?;
     let content_type = request

@@ -11,10 +11,9 @@ use super::metadata::UploadMeta;
 use super::objects::{invalid_object_state, no_such_key, readable_now, resolve_symlink};
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service};
-use super::store::{now_secs, ObjectType, Part, StoredObject};
+use super::store::{now_secs, ObjectType, StoredObject};
 use super::xml;
 use cbspec_protocol::auth::format_iso8601_extended;
-use cbspec_protocol::checksum;
 use cbspec_protocol::routing::{check_object_key, Resource};
 
 /// The bucket and key an `x-oss-copy-source` header names.
@@ -179,17 +178,7 @@ pub async fn copy_object(
 
 /// Parses `bytes=first-last` against the source size.
 pub fn parse_copy_range(header: &str, size: u64) -> Result<(u64, u64), OssError> {
-    let invalid = || {
-        let mut error = OssError::new(
-            416,
-            "InvalidRange",
-            "The requested range cannot be satisfied.",
-        );
-        error
-            .extra
-            .push(("ActualObjectSize".into(), size.to_string()));
-        error
-    };
+    let invalid = || OssError::invalid_range(size);
     let spec = header.trim().strip_prefix("bytes=").ok_or_else(invalid)?;
     let (first, last) = spec.split_once('-').ok_or_else(invalid)?;
     let first: u64 = first.trim().parse().map_err(|_| invalid())?;
@@ -225,19 +214,7 @@ pub async fn upload_part_copy(
             source.data.slice(first as usize..=last as usize)
         }
     };
-    let md5 = checksum::md5(&data);
-    let crc64 = checksum::crc64(&data);
-    service.store.put_part(
-        bucket,
-        key,
-        upload_id,
-        number,
-        Part {
-            data,
-            md5,
-            last_modified: now_secs(),
-        },
-    )?;
+    let (md5, crc64) = super::multipart::store_part(service, bucket, key, upload_id, number, data)?;
     let result = CopyResult {
         etag: format!("\"{}\"", hex::encode_upper(md5)),
         last_modified: iso_now(),

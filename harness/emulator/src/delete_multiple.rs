@@ -56,11 +56,7 @@ pub async fn delete_multiple(
         return Err(error);
     };
     if sent.trim() != checksum::content_md5(&request.body) {
-        return Err(OssError::new(
-            400,
-            "InvalidDigest",
-            "The Content-MD5 you specified was invalid.",
-        ));
+        return Err(OssError::invalid_digest());
     }
     if !service.store.bucket_exists(bucket) {
         return Err(OssError::no_such_bucket());

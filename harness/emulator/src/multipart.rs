@@ -7,7 +7,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use super::service::{check_content_md5, OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
 use super::store::{now_secs, ObjectMeta, ObjectType, Part, Upload};
 use super::xml::{
     self, malformed_xml, CompleteMultipartUpload, CompleteMultipartUploadResult, CompletePart,
@@ -95,27 +95,18 @@ pub fn part_address(resource: &Resource) -> Result<(&str, u32), OssError> {
     Ok((upload_id, number))
 }
 
-/// UploadPart: answers the part's ETag (its MD5), CRC-64 and Content-MD5.
-pub fn upload_part(
+/// Stores one part (UploadPart, UploadPartCopy); its MD5 (the part's ETag)
+/// and CRC-64.
+pub fn store_part(
     service: &Service,
-    request: &OssRequest,
-    resource: &Resource,
     bucket: &str,
     key: &str,
-) -> Result<OssResponse, OssError> {
-    let (upload_id, number) = part_address(resource)?;
-    let data = request.body.clone();
-    let crc64 = checksum::crc64(&data);
+    upload_id: &str,
+    number: u32,
+    data: bytes::Bytes,
+) -> Result<([u8; 16], u64), OssError> {
     let md5 = checksum::md5(&data);
-    if let Some(sent) = request.header("content-md5") {
-        if sent.trim() != checksum::content_md5(&data) {
-            return Err(OssError::new(
-                400,
-                "InvalidDigest",
-                "The Content-MD5 you specified was invalid.",
-            ));
-        }
-    }
+    let crc64 = checksum::crc64(&data);
     service.store.put_part(
         bucket,
         key,
@@ -127,6 +118,21 @@ pub fn upload_part(
             last_modified: now_secs(),
         },
     )?;
+    Ok((md5, crc64))
+}
+
+/// UploadPart: answers the part's ETag (its MD5), CRC-64 and Content-MD5.
+pub fn upload_part(
+    service: &Service,
+    request: &OssRequest,
+    resource: &Resource,
+    bucket: &str,
+    key: &str,
+) -> Result<OssResponse, OssError> {
+    let (upload_id, number) = part_address(resource)?;
+    let data = request.body.clone();
+    check_content_md5(request, &checksum::content_md5(&data))?;
+    let (md5, crc64) = store_part(service, bucket, key, upload_id, number, data)?;
     Ok(OssResponse::empty(200)
         .with_header("ETag", format!("\"{}\"", hex::encode_upper(md5)))
         .with_header("x-oss-hash-crc64ecma", crc64.to_string())

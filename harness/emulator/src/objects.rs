@@ -228,17 +228,7 @@ pub fn get_object(
             response = response.with_header("Content-Range", format!("bytes {start}-{end}/{size}"));
             response.body = content.data.slice(start as usize..=end as usize);
         }
-        RangeRequest::Unsatisfiable => {
-            let mut error = OssError::new(
-                416,
-                "InvalidRange",
-                "The requested range cannot be satisfied.",
-            );
-            error
-                .extra
-                .push(("ActualObjectSize".into(), size.to_string()));
-            return Err(error);
-        }
+        RangeRequest::Unsatisfiable => return Err(OssError::invalid_range(size)),
     }
     if with_body {
         apply_response_overrides(&mut response, &resource.query);

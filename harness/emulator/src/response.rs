@@ -97,6 +97,28 @@ impl OssError {
         error
     }
 
+    /// 400 InvalidDigest: the body does not match its Content-MD5.
+    pub fn invalid_digest() -> Self {
+        Self::new(
+            400,
+            "InvalidDigest",
+            "The Content-MD5 you specified was invalid.",
+        )
+    }
+
+    /// 416 InvalidRange, with the object's size.
+    pub fn invalid_range(size: u64) -> Self {
+        let mut error = Self::new(
+            416,
+            "InvalidRange",
+            "The requested range cannot be satisfied.",
+        );
+        error
+            .extra
+            .push(("ActualObjectSize".into(), size.to_string()));
+        error
+    }
+
     /// 404 NoSuchBucket.
     pub fn no_such_bucket() -> Self {
         Self::new(404, "NoSuchBucket", "The specified bucket does not exist.")

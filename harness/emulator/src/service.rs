@@ -452,16 +452,7 @@ impl Service {
         }
         let data = request.body.clone();
         let content_md5 = checksum::content_md5(&data);
-        // spec: CB-CHK-CONTENT-MD5
-        if let Some(sent) = request.header("content-md5") {
-            if sent.trim() != content_md5 {
-                return Err(OssError::new(
-                    400,
-                    "InvalidDigest",
-                    "The Content-MD5 you specified was invalid.",
-                ));
-            }
-        }
+        check_content_md5(request, &content_md5)?;
         let content_type = request
             .header("content-type")
             .filter(|t| !t.is_empty())
@@ -650,5 +641,14 @@ impl Service {
             Some(b) if !host.starts_with(&format!("{b}.")) => format!("{b}.{host}"),
             _ => host.to_owned(),
         }
+    }
+}
+
+/// A sent `Content-MD5` must be the Base64 MD5 of the body (`content_md5`).
+// spec: CB-CHK-CONTENT-MD5
+pub(crate) fn check_content_md5(request: &OssRequest, content_md5: &str) -> Result<(), OssError> {
+    match request.header("content-md5") {
+        Some(sent) if sent.trim() != content_md5 => Err(OssError::invalid_digest()),
+        _ => Ok(()),
     }
 }

@@ -8,6 +8,7 @@
 //! endpoint is Alibaba's: an OSS-compatible endpoint signs with its own key,
 //! may call back loopback addresses, and may have a short callback timeout.
 
+use cbspec_emulator::TemporaryCredential;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -156,6 +157,7 @@ struct ProfileFile {
     signing: Option<BTreeSet<SigningText>>,
     reference: Option<bool>,
     callback_policies: Option<bool>,
+    cors: Option<bool>,
 }
 
 /// Why a profile could not be used.
@@ -222,6 +224,10 @@ pub struct ProfileOverrides {
     pub addressing: Option<Addressing>,
     /// `--reference`.
     pub reference: Option<bool>,
+    /// `--sts-credential AK:SECRET:TOKEN` (or `CBSPEC_STS_CREDENTIAL`): a
+    /// temporary credential the runner may sign with. Never in the profile
+    /// file, which is meant to be committed.
+    pub sts_credential: Option<String>,
 }
 
 /// What the endpoint under test is, every key decided.
@@ -249,6 +255,10 @@ pub struct EndpointProfile {
     pub private_callbacks: bool,
     /// Whether it offers bucket callback policies (`?policy&comp=callback`).
     pub callback_policies: bool,
+    /// Whether it offers bucket CORS rules and preflights.
+    pub cors: bool,
+    /// A temporary credential to sign the `temporary-credentials` scenarios with.
+    pub temporary_credential: Option<TemporaryCredential>,
     /// Its callback timeout.
     pub callback_timeout: Known<Duration>,
     /// The uploader address it reports in `${clientIp}`.
@@ -402,6 +412,18 @@ impl EndpointProfile {
             reference: flags.reference.or(file.reference).unwrap_or(false),
             // OSS offers them; a vendor without them says so.
             callback_policies: file.callback_policies.unwrap_or(true),
+            cors: file.cors.unwrap_or(true),
+            temporary_credential: match &flags.sts_credential {
+                None => None,
+                Some(text) => {
+                    Some(
+                        TemporaryCredential::parse(text).map_err(|e| ProfileError::Flag {
+                            flag: "--sts-credential",
+                            message: e.to_string(),
+                        })?,
+                    )
+                }
+            },
         })
     }
 
@@ -441,6 +463,21 @@ impl EndpointProfile {
                     "the profile declares the endpoint's callback timeout unknown".into(),
                 );
             }
+        }
+        if self.temporary_credential.is_none() {
+            lacks.insert(
+                Need::TemporaryCredentials,
+                "no temporary credential: give --sts-credential AK:SECRET:TOKEN (or CBSPEC_STS_CREDENTIAL)".into(),
+            );
+        }
+        if !self.cors {
+            lacks.insert(
+                Need::Cors,
+                format!(
+                    "the profile {:?} says the endpoint has no bucket CORS (cors = false)",
+                    self.name
+                ),
+            );
         }
         if !self.callback_policies {
             lacks.insert(
@@ -674,7 +711,12 @@ mod tests {
         let caps = p.capabilities();
         assert_eq!(
             caps.lacks.keys().copied().collect::<Vec<_>>(),
-            [Need::PrivateCallbacks, Need::ShortTimeout, Need::TlsCapture]
+            [
+                Need::PrivateCallbacks,
+                Need::ShortTimeout,
+                Need::TlsCapture,
+                Need::TemporaryCredentials
+            ]
         );
         assert!(caps.lacks[&Need::ShortTimeout].contains("5s"));
         assert!(caps
@@ -694,8 +736,34 @@ mod tests {
         let caps = p.capabilities();
         assert_eq!(
             caps.lacks.keys().copied().collect::<Vec<_>>(),
-            [Need::ProductionRules]
+            [Need::ProductionRules, Need::TemporaryCredentials]
         );
+        // A temporary credential on the command line offers the STS
+        // scenarios; `cors = false` withdraws the CORS ones.
+        let file: ProfileFile = toml::from_str(&format!("{MINIMAL}cors = false\n")).unwrap();
+        let with_sts = EndpointProfile::merge(
+            file,
+            &ProfileOverrides {
+                sts_credential: Some("STS.k:s:t".into()),
+                ..ProfileOverrides::default()
+            },
+        )
+        .unwrap();
+        let lacks = with_sts.capabilities().lacks;
+        assert!(
+            !lacks.contains_key(&Need::TemporaryCredentials),
+            "{lacks:?}"
+        );
+        assert!(lacks[&Need::Cors].contains("cors = false"), "{lacks:?}");
+        let bad = EndpointProfile::merge(
+            toml::from_str(MINIMAL).unwrap(),
+            &ProfileOverrides {
+                sts_credential: Some("no-colons".into()),
+                ..ProfileOverrides::default()
+            },
+        )
+        .unwrap_err();
+        assert!(bad.to_string().contains("--sts-credential"), "{bad}");
         let why = caps.refusal(&[Need::TlsCapture], AuthVersion::V1).unwrap();
         assert!(why.contains("v1 signing"), "{why}");
         let with_production = parse(&format!(

@@ -100,7 +100,11 @@ fn faithful(loaded: &LoadedScenario, tokens: &Tokens) -> Observation {
     Observation {
         answer: Some(ObservedAnswer {
             status: expect.status,
-            headers: Vec::new(),
+            headers: expect
+                .headers
+                .iter()
+                .map(|(name, value)| (name.clone(), tokens.apply(value, "")))
+                .collect(),
             body: expect.body.clone().unwrap_or_default().into_bytes(),
         }),
         callbacks,

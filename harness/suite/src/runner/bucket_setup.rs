@@ -1,22 +1,104 @@
 //! Bucket configuration a scenario needs before its upload: a bucket
 //! callback policy, stored with PutBucketCallbackPolicy, read back, and
-//! after the upload deleted, with every step judged against CB-POLICY-API.
+//! after the upload deleted, with every step judged against CB-POLICY-API;
+//! or CORS rules, put, preflighted and deleted, judged against CB-EMU-CORS.
 
 use super::execute::{encoded_callback, encoded_vars, ScenarioContext};
 use super::observation::Mismatch;
-use crate::scenario::CallbackPolicySetup;
-use cbspec_client::{OssAnswer, OssCall};
+use crate::scenario::{BucketCorsSetup, CallbackPolicySetup};
+use cbspec_client::{Auth, OssAnswer, OssCall};
 
 const POLICY_API: &str = "CB-POLICY-API";
+const CORS: &str = "CB-EMU-CORS";
 
 fn mismatch(what: &str, expected: impl Into<String>, observed: impl Into<String>) -> Mismatch {
+    charged(POLICY_API, what, expected, observed)
+}
+
+fn charged(
+    requirement: &str,
+    what: &str,
+    expected: impl Into<String>,
+    observed: impl Into<String>,
+) -> Mismatch {
     Mismatch {
         what: what.to_owned(),
         expected: expected.into(),
         observed: observed.into(),
-        requirement: Some(POLICY_API.to_owned()),
+        requirement: Some(requirement.to_owned()),
         level: None,
         unknowable: None,
+    }
+}
+
+fn cors_call(method: &str, bucket: &str) -> OssCall {
+    OssCall::new(method, bucket, None).query("cors", None)
+}
+
+/// Puts the scenario's CORS rules, then sends its preflight (unsigned, as a
+/// browser does) and judges the answer.
+// spec: CB-EMU-CORS
+pub async fn store_cors(
+    setup: &BucketCorsSetup,
+    ctx: &ScenarioContext<'_>,
+    mismatches: &mut Vec<Mismatch>,
+) {
+    let put = ctx
+        .client
+        .send(cors_call("PUT", ctx.bucket).body(setup.xml.clone()))
+        .await;
+    if !matches!(&put, Ok(a) if a.status == 200) {
+        mismatches.push(charged(CORS, "PutBucketCors", "200", describe(&put)));
+        return;
+    }
+    let Some(preflight) = &setup.preflight else {
+        return;
+    };
+    let mut call = OssCall::new("OPTIONS", ctx.bucket, Some("cors-preflight-probe"))
+        .header("Origin", preflight.origin.clone())
+        .header("Access-Control-Request-Method", preflight.method.clone())
+        .auth(Auth::Anonymous);
+    if let Some(headers) = &preflight.headers {
+        call = call.header("Access-Control-Request-Headers", headers.clone());
+    }
+    let answer = ctx.client.send(call).await;
+    match &answer {
+        Ok(a) => {
+            if a.status != preflight.status {
+                mismatches.push(charged(
+                    CORS,
+                    "preflight.status",
+                    preflight.status.to_string(),
+                    describe(&answer),
+                ));
+            }
+            for (name, value) in &preflight.expect_headers {
+                let seen = a.header(name).unwrap_or("(absent)");
+                if seen != value {
+                    mismatches.push(charged(
+                        CORS,
+                        &format!("preflight.header.{name}"),
+                        value.clone(),
+                        seen,
+                    ));
+                }
+            }
+        }
+        Err(_) => mismatches.push(charged(
+            CORS,
+            "preflight",
+            preflight.status.to_string(),
+            describe(&answer),
+        )),
+    }
+}
+
+/// Deletes the CORS rules: DeleteBucketCors answers 204.
+// spec: CB-EMU-CORS
+pub async fn delete_cors(ctx: &ScenarioContext<'_>, mismatches: &mut Vec<Mismatch>) {
+    let delete = ctx.client.send(cors_call("DELETE", ctx.bucket)).await;
+    if !matches!(&delete, Ok(a) if a.status == 204) {
+        mismatches.push(charged(CORS, "DeleteBucketCors", "204", describe(&delete)));
     }
 }
 

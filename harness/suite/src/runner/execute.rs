@@ -15,7 +15,8 @@ use super::driver::surfaced::judge_surfaced;
 use super::driver::{observed, Driver, DriverOutcome, UploadPlan};
 use super::observation::{Mismatch, Observation, ObservedCallback, SurfacedAnswer};
 use crate::scenario::{
-    AnswerSpec, AuthVersion, Callback, CallbackTarget, LoadedScenario, Operation, Vars,
+    AnswerSpec, AuthVersion, Callback, CallbackTarget, CredentialChoice, LoadedScenario, Operation,
+    Vars,
 };
 use cbspec_client::{Auth, OssCall, OssClient};
 use cbspec_emulator::RequestRecord;
@@ -219,6 +220,12 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         Some(_) => Some(ctx.key_locks.lock(ctx.bucket, key).await),
         None => None,
     };
+    if let Some(why) = sdk_cannot_run(loaded, ctx) {
+        return Observation {
+            unsupported: Some(why),
+            ..Observation::default()
+        };
+    }
     // A stored policy is bucket-wide: one policy scenario at a time.
     let _policy_lock = match &scenario.callback_policy {
         Some(_) => Some(
@@ -228,14 +235,25 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         ),
         None => None,
     };
+    // CORS rules are bucket-wide too.
+    let _cors_lock = match &scenario.bucket_cors {
+        Some(_) => Some(ctx.key_locks.lock(ctx.bucket, "?cors").await),
+        None => None,
+    };
     let mut setup_mismatches = Vec::new();
     if let Some(setup) = &scenario.callback_policy {
         super::bucket_setup::store_policy(setup, ctx, &mut setup_mismatches).await;
+    }
+    if let Some(setup) = &scenario.bucket_cors {
+        super::bucket_setup::store_cors(setup, ctx, &mut setup_mismatches).await;
     }
     let since = SystemTime::now();
     let outcome = ctx.driver.perform(&plan).await;
     if scenario.callback_policy.is_some() {
         super::bucket_setup::check_and_delete_policy(ctx, &mut setup_mismatches).await;
+    }
+    if scenario.bucket_cors.is_some() {
+        super::bucket_setup::delete_cors(ctx, &mut setup_mismatches).await;
     }
     let header_auth = match scenario.upload.auth {
         AuthVersion::V1 => Auth::V1Header,
@@ -282,6 +300,26 @@ pub async fn execute(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Obse
         }
     }
     observation
+}
+
+/// Why an SDK adapter is not given a scenario, decided before any bucket
+/// set-up: it would change what every other upload of the run sees.
+fn sdk_cannot_run(loaded: &LoadedScenario, ctx: &ScenarioContext<'_>) -> Option<String> {
+    if !ctx.driver.is_sdk() {
+        return None;
+    }
+    let scenario = &loaded.scenario;
+    if scenario.bucket_cors.is_some() {
+        // During an SDK run the bucket keeps the CORS rule the Browser.js
+        // adapter needs; replacing it would break that adapter's uploads.
+        return Some("the scenario replaces the bucket's CORS rules, which an SDK run keeps for the browser adapter; the native run judges them".into());
+    }
+    if scenario.upload.credentials == CredentialChoice::Temporary {
+        // Adapters sign as their SDK's users do (Browser.js always with
+        // `sts`); the protocol has no way to ask for STS per upload.
+        return Some("the scenario signs with a temporary credential; SDK adapters sign as their SDK's users do, not per scenario".into());
+    }
+    None
 }
 
 /// Fills in an SDK's observation: the endpoint's real answer from the

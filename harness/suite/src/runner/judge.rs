@@ -54,6 +54,14 @@ pub fn judge(expect: &Expect, observation: &Observation, tokens: &Tokens) -> Vec
             observed: format!("{} {}", answer.status, excerpt(&body)),
         });
     }
+    for (name, expected) in &expect.headers {
+        check(
+            &mut out,
+            format!("upload.header.{name}"),
+            &tokens.apply(expected, &request_id),
+            answer.header(name),
+        );
+    }
     if let Some(expected) = &expect.body {
         check(
             &mut out,

@@ -12,7 +12,7 @@ use super::{Capabilities, Lane, RunError, Target};
 use crate::profile::{Addressing, EndpointProfile};
 use crate::scenario::AnswerSpec;
 use cbspec_capture::{Answer, CaptureHandle};
-use cbspec_client::{ClientOptions, OssClient};
+use cbspec_client::{ClientOptions, OssCall, OssClient};
 use cbspec_emulator::{
     CallbackSettings, Emulator, EmulatorConfig, EmulatorHandle, Journal, JournalLimits,
     RequestRecord, TemporaryCredential,
@@ -205,7 +205,11 @@ pub fn endpoint_target(
         Some(_) => {
             let client = remote.client(true)?;
             Some(Lane {
-                driver: choice.driver_for(&client, &remote.credentials, None),
+                driver: choice.driver_for(
+                    &client,
+                    &remote.credentials,
+                    remote.profile.temporary_credential.as_ref(),
+                ),
                 client,
                 wire: None,
             })
@@ -220,7 +224,11 @@ pub fn endpoint_target(
         .unwrap_or_default();
     Ok(Target {
         main: Lane {
-            driver: choice.driver_for(&client, &remote.credentials, None),
+            driver: choice.driver_for(
+                &client,
+                &remote.credentials,
+                remote.profile.temporary_credential.as_ref(),
+            ),
             client,
             wire: None,
         },
@@ -243,6 +251,28 @@ pub fn endpoint_target(
     })
 }
 
+/// The CORS rule an SDK run puts on the suite bucket, as the Browser.js
+/// documentation tells its users to: pages served from any loopback port
+/// may upload, and read the headers the SDK needs. Put by the runner, not
+/// the browser adapter, because an adapter holds only the scenario's
+/// credentials, which are wrong on purpose in the wrong-secret scenarios.
+const BROWSER_CORS_RULE: &str = "<CORSConfiguration><CORSRule><AllowedOrigin>http://127.0.0.1:*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>POST</AllowedMethod><AllowedMethod>DELETE</AllowedMethod><AllowedMethod>HEAD</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-oss-request-id</ExposeHeader><ExposeHeader>x-oss-hash-crc64ecma</ExposeHeader><ExposeHeader>x-oss-next-append-position</ExposeHeader><ExposeHeader>x-oss-object-type</ExposeHeader><ExposeHeader>Content-MD5</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule></CORSConfiguration>";
+
+async fn allow_browser_uploads(client: &OssClient) -> Result<(), RunError> {
+    let call = OssCall::new("PUT", SUITE_BUCKET, None)
+        .query("cors", None)
+        .body(BROWSER_CORS_RULE);
+    match client.send(call).await {
+        Ok(answer) if answer.status == 200 => Ok(()),
+        Ok(answer) => Err(RunError::Client(format!(
+            "the embedded emulator refused the browser CORS rule: {} {}",
+            answer.status,
+            answer.text()
+        ))),
+        Err(e) => Err(RunError::Client(e.to_string())),
+    }
+}
+
 /// The embedded emulator as a target: two instances (the second with
 /// production rules), a 1 s callback timeout, trusting the capture server's
 /// certificate and resolving `cb.example.test` to its HTTPS listener.
@@ -252,8 +282,16 @@ pub async fn embedded_target(
 ) -> Result<(Target, Vec<EmulatorHandle>), RunError> {
     let https = capture.https_addr().ok_or(RunError::NoHttpsListener)?;
     let credentials = Credentials::new("cbspec-suite-key", "cbspec-suite-secret");
-    // What an STS-signing SDK (Browser.js) uses; a fresh token per run.
-    let temporary = TemporaryCredential::mint(Duration::from_secs(24 * 3600));
+    // What an STS-signing SDK (Browser.js) and the temporary-credentials
+    // scenarios use. Fixed values, as the long-term pair's are: error
+    // documents name the key id and quote the token in StringToSign, and
+    // snapshots keep them.
+    let temporary = TemporaryCredential {
+        access_key_id: "STS.cbspecsuitetemporary".into(),
+        access_key_secret: "cbspec-suite-temporary-secret".into(),
+        security_token: "cbspec-suite-temporary-token".into(),
+        expiration: None,
+    };
     let config = EmulatorConfig {
         credentials: credentials.clone(),
         temporary_credentials: vec![temporary.clone()],
@@ -292,6 +330,12 @@ pub async fn embedded_target(
     let production_client =
         OssClient::new(&production.endpoint(), credentials.clone(), region, timeout)
             .map_err(|e| RunError::Client(e.to_string()))?;
+
+    if matches!(choice, DriverChoice::Sdk(_)) {
+        for lane in [&client, &production_client] {
+            allow_browser_uploads(lane).await?;
+        }
+    }
 
     let http = capture.http_addr();
     Ok((

@@ -39,6 +39,8 @@ pub struct Scenario {
     /// A bucket callback policy stored before the upload (and checked,
     /// then deleted, after it).
     pub callback_policy: Option<CallbackPolicySetup>,
+    /// Bucket CORS rules put before the upload and deleted after it.
+    pub bucket_cors: Option<BucketCorsSetup>,
     /// What the capture server answers, by scenario-relative path.
     #[serde(default)]
     pub answer: Vec<AnswerSpec>,
@@ -64,6 +66,10 @@ pub enum Need {
     PrivateCapture,
     /// Bucket callback policies (`?policy&comp=callback`).
     CallbackPolicies,
+    /// Temporary (STS) credentials the runner can sign with.
+    TemporaryCredentials,
+    /// Bucket CORS rules (`?cors`) and preflights.
+    Cors,
 }
 
 /// The upload operation.
@@ -138,6 +144,8 @@ impl Need {
             Need::ProductionRules => "production-rules",
             Need::PrivateCapture => "private-capture",
             Need::CallbackPolicies => "callback-policies",
+            Need::TemporaryCredentials => "temporary-credentials",
+            Need::Cors => "cors",
         }
     }
 }
@@ -183,7 +191,8 @@ pub struct Upload {
     pub part_size: Option<usize>,
     /// Content-Type sent with the upload.
     pub content_type: Option<String>,
-    /// Extra request headers (or PostObject fields for `post`).
+    /// Extra request headers (or PostObject fields for `post`); a multipart
+    /// upload sends them on Initiate and Complete.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// Extra PostObject form fields, placed before the callback.
@@ -195,6 +204,9 @@ pub struct Upload {
     /// Sign with a wrong secret, to see the endpoint refuse the signature.
     #[serde(default)]
     pub wrong_secret: bool,
+    /// Sign with the long-term pair (default) or the temporary credential.
+    #[serde(default)]
+    pub credentials: CredentialChoice,
     /// Multipart: send the callback parameters on Initiate and every
     /// UploadPart as well as on Complete.
     #[serde(default)]
@@ -237,6 +249,47 @@ pub struct CallbackPolicySetup {
     pub callback: Callback,
     /// The policy's `CallbackVar`.
     pub vars: Option<Vars>,
+}
+
+/// CORS rules a scenario puts on the bucket first (PutBucketCors), and
+/// the preflight the runner then sends and judges.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BucketCorsSetup {
+    /// The `CORSConfiguration` document, as sent.
+    pub xml: String,
+    /// A preflight to send before the upload: `Origin`,
+    /// `Access-Control-Request-Method` and `-Headers`, and what must come back.
+    pub preflight: Option<Preflight>,
+}
+
+/// An `OPTIONS` request and the answer it must get.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preflight {
+    /// `Origin`.
+    pub origin: String,
+    /// `Access-Control-Request-Method`.
+    pub method: String,
+    /// `Access-Control-Request-Headers`, if any.
+    pub headers: Option<String>,
+    /// Expected status.
+    pub status: u16,
+    /// Answer headers that must have these values (names lower-case).
+    #[serde(default)]
+    pub expect_headers: BTreeMap<String, String>,
+}
+
+/// Whose key signs the upload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CredentialChoice {
+    /// The long-term AccessKey pair.
+    #[default]
+    LongTerm,
+    /// The target's temporary (STS) credential, its token sent with the
+    /// upload (`needs = ["temporary-credentials"]`).
+    Temporary,
 }
 
 /// The callback configuration.
@@ -329,6 +382,9 @@ pub struct Expect {
     pub callback: Vec<ExpectedCallback>,
     /// The stored object, read back after the upload.
     pub object: Option<ExpectedObject>,
+    /// Answer headers that must have these values (names lower-case).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// One callback request.

@@ -105,7 +105,7 @@ impl DriverChoice {
         temporary: Option<&TemporaryCredential>,
     ) -> Arc<dyn Driver> {
         match self {
-            DriverChoice::Native => Arc::new(NativeDriver::new(client.clone())),
+            DriverChoice::Native => Arc::new(NativeDriver::new(client.clone(), temporary.cloned())),
             DriverChoice::Sdk(pool) => Arc::new(ExternalDriver::new(
                 pool.clone(),
                 client.endpoint(),

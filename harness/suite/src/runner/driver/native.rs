@@ -9,9 +9,11 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use crate::runner::observation::ObservedAnswer;
-use crate::scenario::{AuthVersion, CarrierChoice, LoadedScenario, Operation};
+use crate::scenario::{AuthVersion, CarrierChoice, CredentialChoice, LoadedScenario, Operation};
 use cbspec_client::{Auth, CallError, OssAnswer, OssCall, OssClient};
+use cbspec_emulator::TemporaryCredential;
 use cbspec_protocol::auth::post_policy::{encode_policy, sign_v1, sign_v4};
+use cbspec_protocol::auth::Credentials;
 use cbspec_protocol::carrier::{
     CALLBACK_HEADER, CALLBACK_PARAM, CALLBACK_VAR_HEADER, CALLBACK_VAR_PARAM,
 };
@@ -22,12 +24,14 @@ use super::{Driver, DriverOutcome, UploadPlan};
 #[derive(Debug, Clone)]
 pub struct NativeDriver {
     client: OssClient,
+    temporary: Option<TemporaryCredential>,
 }
 
 impl NativeDriver {
-    /// A driver over a client.
-    pub fn new(client: OssClient) -> Self {
-        Self { client }
+    /// A driver over a client, with the target's temporary credential for
+    /// the scenarios that sign with one.
+    pub fn new(client: OssClient, temporary: Option<TemporaryCredential>) -> Self {
+        Self { client, temporary }
     }
 }
 
@@ -35,6 +39,23 @@ impl NativeDriver {
 struct NativeCall<'a> {
     client: &'a OssClient,
     bucket: &'a str,
+    /// The SecurityToken every request carries when signed with a
+    /// temporary credential.
+    token: Option<&'a str>,
+}
+
+/// Adds the SecurityToken where OSS reads it for the call's signature
+/// scheme; signed with the rest of the request.
+// spec: CB-EMU-STS
+fn with_token(call: OssCall, token: Option<&str>) -> OssCall {
+    let Some(token) = token else {
+        return call;
+    };
+    match call.auth {
+        Auth::V1Presigned => call.query("security-token", Some(token)),
+        Auth::V4Presigned => call.query("x-oss-security-token", Some(token)),
+        _ => call.header("x-oss-security-token", token),
+    }
 }
 
 impl Driver for NativeDriver {
@@ -49,19 +70,27 @@ impl Driver for NativeDriver {
         Box::pin(async move {
             let loaded = plan.scenario;
             let upload = &loaded.scenario.upload;
+            let (mut credentials, token) =
+                match (upload.credentials, &self.temporary) {
+                    (CredentialChoice::LongTerm, _) => (self.client.credentials().clone(), None),
+                    (CredentialChoice::Temporary, Some(t)) => (
+                        Credentials::new(t.access_key_id.clone(), t.access_key_secret.clone()),
+                        Some(t.security_token.as_str()),
+                    ),
+                    (CredentialChoice::Temporary, None) => return DriverOutcome::Unsupported(
+                        "the scenario signs with a temporary credential and the target has none"
+                            .into(),
+                    ),
+                };
             // A wrong secret is the native driver's way of sending a bad signature.
-            let wrong_client;
-            let client = if upload.wrong_secret {
-                let mut credentials = self.client.credentials().clone();
+            if upload.wrong_secret {
                 credentials.access_key_secret.push_str("-wrong");
-                wrong_client = self.client.with_credentials(credentials);
-                &wrong_client
-            } else {
-                &self.client
-            };
+            }
+            let client = &self.client.with_credentials(credentials);
             let ctx = NativeCall {
                 client,
                 bucket: plan.bucket,
+                token,
             };
             let callback = plan.callback.as_deref();
             let vars = plan.vars.as_deref();
@@ -88,7 +117,10 @@ impl Driver for NativeDriver {
                     }
                     let call =
                         with_carrier(call, upload.effective_carrier(), callback, vars).auth(auth);
-                    client.send(call).await.map_err(NativeError::from)
+                    client
+                        .send(with_token(call, token))
+                        .await
+                        .map_err(NativeError::from)
                 }
                 Operation::Post => post(loaded, &ctx, callback, content).await,
                 Operation::Multipart => multipart(loaded, &ctx, callback, vars, header_auth).await,
@@ -201,6 +233,9 @@ async fn post(
     for (name, value) in &upload.fields {
         fields.push((name.clone(), value.clone()));
     }
+    if let Some(token) = ctx.token {
+        fields.push(("x-oss-security-token".to_owned(), token.to_owned()));
+    }
     if let Some(cb) = callback {
         fields.push((CALLBACK_PARAM.to_owned(), cb.to_owned()));
     }
@@ -240,7 +275,12 @@ async fn multipart(
     if let Some(ct) = &upload.content_type {
         init = init.header("Content-Type", ct.clone());
     }
-    let answer = ctx.client.send(init).await?;
+    // The scenario's extra headers go on Initiate (metadata) and Complete
+    // (the answer a browser reads), not on the parts.
+    for (name, value) in &upload.headers {
+        init = init.header(name, value.clone());
+    }
+    let answer = ctx.client.send(with_token(init, ctx.token)).await?;
     if answer.status != 200 {
         return Ok(answer);
     }
@@ -258,7 +298,7 @@ async fn multipart(
                 .body(chunk.to_vec())
                 .auth(auth),
         );
-        let answer = ctx.client.send(call).await?;
+        let answer = ctx.client.send(with_token(call, ctx.token)).await?;
         if answer.status != 200 {
             return Ok(answer);
         }
@@ -267,14 +307,20 @@ async fn multipart(
             "<Part><PartNumber>{number}</PartNumber><ETag>{etag}</ETag></Part>"
         ));
     }
-    let complete = OssCall::new("POST", ctx.bucket, Some(key))
+    let mut complete = OssCall::new("POST", ctx.bucket, Some(key))
         .query("uploadId", Some(&upload_id))
         .body(format!(
             "<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>"
         ))
         .auth(auth);
+    for (name, value) in &upload.headers {
+        complete = complete.header(name, value.clone());
+    }
     ctx.client
-        .send(with_carrier(complete, carrier, callback, vars))
+        .send(with_token(
+            with_carrier(complete, carrier, callback, vars),
+            ctx.token,
+        ))
         .await
         .map_err(NativeError::from)
 }
