@@ -248,20 +248,33 @@ fn start_receiver(flaw: Flaw, key_port: u16, limit: usize) -> String {
 /// Runs the probe against a receiver with `flaw`; returns the exit code and
 /// each case's verdict with the requirements its mismatches name.
 fn probe(flaw: Flaw, extra: &[&str]) -> (Option<i32>, Findings, serde_json::Value) {
-    let key_port = free_port();
-    let url = start_receiver(flaw, key_port, 2000);
-    let key_listen = format!("127.0.0.1:{key_port}");
-    let mut args = vec![
-        "probe",
-        "--url",
-        &url,
-        "--key-listen",
-        &key_listen,
-        "--format",
-        "json",
-    ];
-    args.extend(extra);
-    let out = cbspec(&args, &[]);
+    // A port free_port() saw free can be taken before the probe binds it
+    // (an outgoing loopback connection of another test picks its ephemeral
+    // port from the same range): then the probe says it cannot listen, and
+    // the run is repeated on another port, a bounded number of times.
+    let mut attempts = 0;
+    let out = loop {
+        attempts += 1;
+        let key_port = free_port();
+        let url = start_receiver(flaw, key_port, 2000);
+        let key_listen = format!("127.0.0.1:{key_port}");
+        let mut args = vec![
+            "probe",
+            "--url",
+            &url,
+            "--key-listen",
+            &key_listen,
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let out = cbspec(&args, &[]);
+        let port_taken =
+            out.status.code() == Some(2) && text(&out.stderr).contains("cannot listen");
+        if !port_taken || attempts == 3 {
+            break out;
+        }
+    };
     let lines: Vec<serde_json::Value> = text(&out.stdout)
         .lines()
         .map(|l| {
