@@ -159,7 +159,16 @@ fn a_separately_started_emulator_passes_what_the_embedded_one_passes() {
         resolve,
         "--production-rules",
     ]);
-    let (http, https) = (free_port(), free_port());
+    // Both held at once, so the two are distinct (a port freed by the first
+    // call could be handed out again by the second).
+    let (http, https) = {
+        let first = TcpListener::bind("127.0.0.1:0").unwrap();
+        let second = TcpListener::bind("127.0.0.1:0").unwrap();
+        (
+            first.local_addr().unwrap().port(),
+            second.local_addr().unwrap().port(),
+        )
+    };
     let capture_listen = format!("127.0.0.1:{http}");
     let capture_https_listen = format!("127.0.0.1:{https}");
     let base = format!("http://127.0.0.1:{http}");
