@@ -4,7 +4,7 @@
 
 use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{check_content_md5, OssRequest, Service, DEFAULT_CONTENT_TYPE};
+use super::service::{check_content_md5, OssRequest, Service};
 use super::store::{ObjectMeta, ObjectType, StoredObject};
 use cbspec_protocol::checksum;
 use cbspec_protocol::routing::Resource;
@@ -51,11 +51,7 @@ pub async fn append_object(
     check_content_md5(request, &checksum::content_md5(&request.body))?;
     // Checked before the store is touched, so a bad header changes nothing.
     let first_meta = UploadMeta::from_headers(&request.headers)?;
-    let content_type = request
-        .header("content-type")
-        .filter(|t| !t.is_empty())
-        .unwrap_or(DEFAULT_CONTENT_TYPE)
-        .to_owned();
+    let content_type = super::metadata::content_type_of(&request.headers);
     let body = request.body.clone();
     let (bucket, key) = (bucket.to_owned(), key.to_owned());
     let (length, crc64, etag) = service

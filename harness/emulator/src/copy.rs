@@ -132,11 +132,7 @@ pub async fn copy_object(
         meta.object_type = ObjectType::Normal;
     }
     if replace {
-        meta.content_type = request
-            .header("content-type")
-            .filter(|t| !t.is_empty())
-            .unwrap_or(super::service::DEFAULT_CONTENT_TYPE)
-            .to_owned();
+        meta.content_type = super::metadata::content_type_of(&request.headers);
         request_meta.apply(&mut meta);
     } else {
         // Storage class, ACL and tags given on the request apply either way.

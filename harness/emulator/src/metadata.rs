@@ -57,6 +57,8 @@ pub struct UploadMeta {
     pub acl: String,
     /// `x-oss-tagging`.
     pub tags: Vec<(String, String)>,
+    /// `x-oss-forbid-overwrite: true`: refuse to replace an existing object.
+    pub forbid_overwrite: bool,
 }
 
 impl UploadMeta {
@@ -89,6 +91,9 @@ impl UploadMeta {
             storage_class,
             acl,
             tags,
+            forbid_overwrite: headers
+                .header("x-oss-forbid-overwrite")
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
         })
     }
 
@@ -100,6 +105,17 @@ impl UploadMeta {
         meta.acl = self.acl;
         meta.tags = self.tags;
     }
+}
+
+/// The Content-Type an upload stores: the one sent (header, or PostObject
+/// field), else OSS's default.
+// spec: CB-SYS-MIMETYPE-DEFAULT
+pub fn content_type_of(headers: &[(String, String)]) -> String {
+    headers
+        .header("content-type")
+        .filter(|t| !t.is_empty())
+        .unwrap_or(super::service::DEFAULT_CONTENT_TYPE)
+        .to_owned()
 }
 
 /// The `x-oss-meta-*` headers, names lower-cased.

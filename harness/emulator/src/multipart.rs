@@ -7,7 +7,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{check_content_md5, OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use super::service::{check_content_md5, OssRequest, Service, StoredUpload};
 use super::store::{now_secs, ObjectMeta, ObjectType, Part, Upload};
 use super::xml::{
     self, malformed_xml, CompleteMultipartUpload, CompleteMultipartUploadResult, CompletePart,
@@ -50,11 +50,7 @@ pub fn initiate(
         return Err(OssError::no_such_bucket());
     }
     let upload_id = hex::encode_upper(rand::random::<[u8; 16]>());
-    let content_type = request
-        .header("content-type")
-        .filter(|t| !t.is_empty())
-        .unwrap_or(DEFAULT_CONTENT_TYPE)
-        .to_owned();
+    let content_type = super::metadata::content_type_of(&request.headers);
     // The completed object takes the metadata given here, as in OSS.
     let mut meta = ObjectMeta::new(content_type, String::new(), 0);
     UploadMeta::from_headers(&request.headers)?.apply(&mut meta);
@@ -181,20 +177,19 @@ pub async fn complete(
             xml::parse_document(&request.body, "CompleteMultipartUpload")?;
         doc.parts
     };
-    let doc = CompleteMultipartUpload { parts: named };
-    if doc.parts.is_empty() {
+    if named.is_empty() {
         return Err(malformed_xml());
     }
     let mut previous = 0;
     let mut data = Vec::new();
     let mut md5s = Vec::new();
-    for (i, named) in doc.parts.iter().enumerate() {
-        if named.part_number <= previous {
+    for (i, part_named) in named.iter().enumerate() {
+        if part_named.part_number <= previous {
             return Err(OssError::new(400, "InvalidPartOrder", "The list of parts was not in ascending order. Parts must be ordered by part number."));
         }
-        previous = named.part_number;
-        let part = upload.parts.get(&named.part_number).filter(|p| {
-            named
+        previous = part_named.part_number;
+        let part = upload.parts.get(&part_named.part_number).filter(|p| {
+            part_named
                 .etag
                 .trim()
                 .trim_matches('"')
@@ -203,7 +198,7 @@ pub async fn complete(
         let Some(part) = part else {
             return Err(OssError::new(400, "InvalidPart", "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag."));
         };
-        if i + 1 < doc.parts.len() && part.data.len() < MIN_PART_SIZE {
+        if i + 1 < named.len() && part.data.len() < MIN_PART_SIZE {
             return Err(OssError::new(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size (100 KB for every part but the last)."));
         }
         data.extend_from_slice(&part.data);
@@ -228,6 +223,7 @@ pub async fn complete(
         storage_class: upload.meta.storage_class,
         acl: upload.meta.acl.clone(),
         tags: upload.meta.tags.clone(),
+        forbid_overwrite: false,
     };
     service
         .store_object(&stored, meta, ObjectType::Multipart)

@@ -205,11 +205,7 @@ pub async fn put_symlink(
     check_object_key(&target).map_err(OssError::invalid_object_name)?;
     let upload_meta = UploadMeta::from_headers(&request.headers)?;
     let etag = hex::encode_upper(cbspec_protocol::checksum::md5(target.as_bytes()));
-    let content_type = request
-        .header("content-type")
-        .filter(|t| !t.is_empty())
-        .unwrap_or(super::service::DEFAULT_CONTENT_TYPE)
-        .to_owned();
+    let content_type = super::metadata::content_type_of(&request.headers);
     let mut meta = ObjectMeta::new(content_type, etag.clone(), 0);
     upload_meta.apply(&mut meta);
     meta.object_type = ObjectType::Symlink;

@@ -10,7 +10,7 @@ use bytes::Bytes;
 
 use super::metadata::UploadMeta;
 use super::response::{OssError, OssResponse};
-use super::service::{OssRequest, Service, StoredUpload, DEFAULT_CONTENT_TYPE};
+use super::service::{OssRequest, Service, StoredUpload};
 use super::store::ObjectType;
 use cbspec_protocol::auth::post_policy::{verify_post, PostForm};
 use cbspec_protocol::carrier::RawCallbackParams;
@@ -126,10 +126,7 @@ pub async fn post_object(
         etag: checksum::etag(&data),
         crc64: checksum::crc64(&data),
         size: data.len() as u64,
-        content_type: field(&form.fields, "Content-Type")
-            .filter(|t| !t.is_empty())
-            .unwrap_or(DEFAULT_CONTENT_TYPE)
-            .to_owned(),
+        content_type: super::metadata::content_type_of(&form.fields),
         content_md5: Some(checksum::content_md5(&data)),
         operation: "PostObject",
         data,

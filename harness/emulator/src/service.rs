@@ -439,25 +439,10 @@ impl Service {
         }
         let callback = self.header_or_query_callback(request, resource)?;
         let meta = UploadMeta::from_headers(&request.headers)?;
-        if request
-            .header("x-oss-forbid-overwrite")
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-            && self.store.get_object(bucket, key)?.is_some()
-        {
-            return Err(OssError::new(
-                409,
-                "FileAlreadyExists",
-                "The object you specified already exists and can not be overwritten.",
-            ));
-        }
         let data = request.body.clone();
         let content_md5 = checksum::content_md5(&data);
         check_content_md5(request, &content_md5)?;
-        let content_type = request
-            .header("content-type")
-            .filter(|t| !t.is_empty())
-            .unwrap_or(DEFAULT_CONTENT_TYPE)
-            .to_owned();
+        let content_type = super::metadata::content_type_of(&request.headers);
         let upload = StoredUpload {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
@@ -476,12 +461,15 @@ impl Service {
     }
 
     /// Stores an upload's object.
+    /// Stores an upload's object; with `x-oss-forbid-overwrite` the check
+    /// that none exists and the write happen under one store lock.
     pub(crate) async fn store_object(
         &self,
         upload: &StoredUpload,
         upload_meta: UploadMeta,
         object_type: ObjectType,
     ) -> Result<(), OssError> {
+        let forbid_overwrite = upload_meta.forbid_overwrite;
         let mut meta = ObjectMeta::new(
             upload.content_type.clone(),
             upload.etag.clone(),
@@ -494,9 +482,19 @@ impl Service {
             meta,
         };
         let (bucket, key) = (upload.bucket.clone(), upload.key.clone());
-        Ok(self
-            .with_store(move |store| store.put_object(&bucket, &key, object))
-            .await?)
+        self.with_store_result(move |store| {
+            store.modify_object(&bucket, &key, |current| {
+                if forbid_overwrite && current.is_some() {
+                    return Err(OssError::new(
+                        409,
+                        "FileAlreadyExists",
+                        "The object you specified already exists and can not be overwritten.",
+                    ));
+                }
+                Ok((Some(object), ()))
+            })
+        })
+        .await
     }
 
     /// Runs a store change: off the async workers when it touches the disk

@@ -277,8 +277,6 @@ pub struct BucketStat {
     pub object_count: u64,
     /// Multipart uploads in progress.
     pub multipart_upload_count: u64,
-    /// Bytes in parts of uploads in progress.
-    pub multipart_part_storage: u64,
     /// Parts of uploads in progress.
     pub multipart_part_count: u64,
     /// Objects of each storage class: (class, count, bytes).
@@ -524,11 +522,6 @@ impl Store {
         for upload in b.uploads.values() {
             stat.multipart_upload_count += 1;
             stat.multipart_part_count += upload.parts.len() as u64;
-            stat.multipart_part_storage += upload
-                .parts
-                .values()
-                .map(|p| p.data.len() as u64)
-                .sum::<u64>();
         }
         Ok(stat)
     }

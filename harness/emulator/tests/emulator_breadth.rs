@@ -54,6 +54,29 @@ async fn copy_append_and_metadata() {
     );
     assert_eq!(stored.header("x-oss-hash-crc64ecma"), Some(HELLO_CRC64));
 
+    // x-oss-forbid-overwrite refuses to replace it, and keeps it as it was.
+    let refused = client
+        .send(
+            OssCall::new("PUT", BUCKET, Some("src.txt"))
+                .header("x-oss-forbid-overwrite", "true")
+                .body("other"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (refused.status, code(&refused)),
+        (409, "FileAlreadyExists".into())
+    );
+    let fresh = client
+        .send(
+            OssCall::new("PUT", BUCKET, Some("new-key.txt"))
+                .header("x-oss-forbid-overwrite", "true")
+                .body("x"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fresh.status, 200);
+
     // GetObjectMeta: only the headers the reference lists.
     let meta = client
         .send(OssCall::new("HEAD", BUCKET, Some("src.txt")).query("objectMeta", None))

@@ -419,9 +419,63 @@ async fn a_data_dir_survives_a_restart() {
         .await
         .unwrap();
     assert_eq!(put.status, 200, "{}", put.text());
+    // What the bucket and the object carry besides bytes is on disk too.
+    let c = client(&first);
+    let tagged = c
+        .send(
+            OssCall::new("PUT", BUCKET, Some("meta.txt"))
+                .header("x-oss-tagging", "a=1")
+                .header("x-oss-storage-class", "IA")
+                .header("x-oss-object-acl", "public-read")
+                .header("Cache-Control", "no-cache")
+                .body("m"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(tagged.status, 200, "{}", tagged.text());
+    for (query, header, body) in [
+        ("acl", Some(("x-oss-acl", "public-read")), ""),
+        ("cors", None, "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod></CORSRule></CORSConfiguration>"),
+    ] {
+        let mut call = OssCall::new("PUT", BUCKET, None).query(query, None).body(body.to_owned());
+        if let Some((name, v)) = header {
+            call = call.header(name, v);
+        }
+        let answer = c.send(call).await.unwrap();
+        assert_eq!(answer.status, 200, "PUT ?{query}: {}", answer.text());
+    }
     first.shutdown().await;
 
     let second = emulator_with(config).await;
+    let c = client(&second);
+    let head = c
+        .send(OssCall::new("HEAD", BUCKET, Some("meta.txt")))
+        .await
+        .unwrap();
+    assert_eq!(head.header("x-oss-tagging-count"), Some("1"));
+    assert_eq!(head.header("x-oss-storage-class"), Some("IA"));
+    assert_eq!(head.header("cache-control"), Some("no-cache"));
+    let object_acl = c
+        .send(OssCall::new("GET", BUCKET, Some("meta.txt")).query("acl", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        object_acl.xml_element("Grant").as_deref(),
+        Some("public-read")
+    );
+    let bucket_acl = c
+        .send(OssCall::new("GET", BUCKET, None).query("acl", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        bucket_acl.xml_element("Grant").as_deref(),
+        Some("public-read")
+    );
+    let cors = c
+        .send(OssCall::new("GET", BUCKET, None).query("cors", None))
+        .await
+        .unwrap();
+    assert_eq!(cors.xml_element("AllowedMethod").as_deref(), Some("GET"));
     let got = client(&second)
         .send(OssCall::new("GET", BUCKET, Some(&long_key)))
         .await
