@@ -95,6 +95,7 @@ impl CaptureServer {
             recorder: Recorder::default(),
             programs: Programs::default(),
             keys,
+            verifications: Arc::new(tokio::sync::Semaphore::new(server::VERIFICATIONS_IN_FLIGHT)),
         });
         let (shutdown, watch_shutdown) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(server::accept_loop(

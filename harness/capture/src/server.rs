@@ -33,6 +33,13 @@ const HYPER_MIN_BUF: usize = 8192;
 /// How long shutdown waits for connections in flight before cutting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Signature checks running at once. A request past this waits for a slot
+/// before it is answered: under a flood of forged callbacks the backlog is
+/// the senders' open connections, not an unbounded queue of tasks (each
+/// holding a body and costing RSA and MD5 work).
+// spec: CB-CAP-VERIFY-BOUNDED
+pub(crate) const VERIFICATIONS_IN_FLIGHT: usize = 64;
+
 /// State shared by every connection of one capture server.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -40,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) recorder: Recorder,
     pub(crate) programs: Programs,
     pub(crate) keys: KeyCache,
+    /// Slots for signature checks in flight ([`VERIFICATIONS_IN_FLIGHT`]).
+    pub(crate) verifications: Arc<tokio::sync::Semaphore>,
 }
 
 /// What one connection knows about itself.
@@ -307,7 +316,11 @@ async fn handle(
     // timing a sender sees. The record appears when the verdict is in.
     let answer = shared.programs.answer_for(&captured.target);
     let checker = shared.clone();
+    let Ok(slot) = shared.verifications.clone().acquire_owned().await else {
+        return plain(503, "cbspec capture: shutting down".to_owned());
+    };
     tokio::spawn(async move {
+        let _slot = slot;
         let verdict = AssertUnwindSafe(checker.keys.verdict(
             &captured.target,
             &captured.headers,

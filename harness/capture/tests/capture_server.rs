@@ -852,3 +852,92 @@ async fn duplicated_signature_headers_fail_verification() {
     assert!(got.iter().all(|r| !r.signature.is_valid()));
     handle.shutdown().await;
 }
+
+/// A key server that answers every request 404 after `delay`, counting the
+/// most requests it ever held at once.
+async fn slow_key_server(
+    delay: Duration,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let current = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let seen_peak = peak.clone();
+    tokio::spawn(async move {
+        // Bounded: the test sends a fixed number of callbacks.
+        for _ in 0..1000 {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (current, peak) = (current.clone(), peak.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buffer = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tokio::time::timeout(WAIT, stream.read(&mut buffer)).await {
+                        Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buffer[..n]),
+                        _ => return,
+                    }
+                }
+                let now = current.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                current.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .await;
+            });
+        }
+    });
+    (addr, seen_peak)
+}
+
+/// A flood of forged callbacks, each naming its own slow key URL: the
+/// checks in flight never exceed the bound (the key server sees at most that
+/// many fetches at once), and every request is still answered and recorded.
+// spec: CB-CAP-VERIFY-BOUNDED
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_forged_callbacks_is_checked_a_bounded_number_at_a_time() {
+    use std::sync::atomic::Ordering;
+    const FLOOD: usize = 200;
+    let handle = default_capture().await;
+    let (keys, peak) = slow_key_server(Duration::from_millis(250)).await;
+    handle.allow_key_url_prefix(format!("http://{keys}/k/").parse().unwrap());
+    let client = client();
+    let sends = (0..FLOOD).map(|i| {
+        let request = client
+            .post(handle.http_url(&format!("/flood/{i}")))
+            .header("Authorization", "Zm9yZ2Vk")
+            .header(
+                "x-oss-pub-key-url",
+                encode_key_url(&format!("http://{keys}/k/{i}.pem")),
+            )
+            .body("bucket=b");
+        async move { request.send().await.map(|r| r.status().as_u16()) }
+    });
+    let started = Instant::now();
+    for status in futures_util::future::join_all(sends).await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    let got = handle
+        .wait_for("/flood/", FLOOD, Duration::from_secs(30))
+        .await;
+    assert_eq!(got.len(), FLOOD);
+    assert!(got
+        .iter()
+        .all(|r| matches!(r.signature, SignatureVerdict::KeyUnavailable { .. })));
+    let peak = peak.load(Ordering::SeqCst);
+    assert!(peak <= 64, "{peak} key fetches were in flight at once");
+    assert!(peak >= 8, "the checks ran in parallel (peak {peak})");
+    // 200 checks of 250 ms each, 64 at a time: at least 4 rounds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(750),
+        "{:?}",
+        started.elapsed()
+    );
+    handle.shutdown().await;
+}

@@ -25,6 +25,17 @@ pub(crate) struct EmulatorArgs {
     #[arg(long = "data-dir")]
     data_dir: Option<PathBuf>,
 
+    /// Without --data-dir: where bodies and objects over --memory-object-limit
+    /// are kept, as anonymous files that vanish with the emulator (default:
+    /// the system's temporary directory). With --data-dir they go to its spool/.
+    #[arg(long = "spill-dir")]
+    spill_dir: Option<PathBuf>,
+
+    /// Bodies and objects up to this many bytes are held in memory; larger
+    /// ones stream to a file as they arrive, so memory stays bounded at any size.
+    #[arg(long = "memory-object-limit", default_value_t = cbspec_emulator::SpoolSettings::default().memory_limit, value_parser = parse_memory_limit)]
+    memory_object_limit: usize,
+
     /// Region for V4 signatures and bucket locations.
     #[arg(long, default_value = "cn-hangzhou", value_parser = super::non_empty)]
     region: String,
@@ -62,9 +73,9 @@ pub(crate) struct EmulatorArgs {
     #[arg(long = "base-domain", default_value = "oss.localhost")]
     base_domain: String,
 
-    /// Largest request body accepted, in bytes; a larger declared
-    /// Content-Length is refused (400 EntityTooLarge) before the body is read.
-    #[arg(long = "max-body-bytes", default_value_t = ServerLimits::default().max_body_bytes as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Largest request body accepted, in bytes (default: OSS's 5 GiB); a larger
+    /// declared Content-Length is refused (400 EntityTooLarge) before the body is read.
+    #[arg(long = "max-body-bytes", default_value_t = ServerLimits::default().max_body_bytes, value_parser = clap::value_parser!(u64).range(1..))]
     max_body_bytes: u64,
 
     /// Longest silence between two pieces of a request body (then 400 RequestTimeout).
@@ -105,6 +116,16 @@ pub(crate) struct EmulatorArgs {
     /// How long RestoreObject takes before an Archive or ColdArchive object is readable.
     #[arg(long = "restore-delay", default_value = "1s", value_parser = parse_duration_flag)]
     restore_delay: Duration,
+}
+
+/// `--memory-object-limit`: a byte count up to 1 GiB (beyond that, memory
+/// is no longer bounded in any useful sense).
+fn parse_memory_limit(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n <= 1 << 30 => Ok(n),
+        Ok(_) => Err("at most 1073741824 (1 GiB); larger objects belong on disk".into()),
+        Err(_) => Err(format!("{text:?} is not a number of bytes")),
+    }
 }
 
 fn parse_sts_credential(text: &str) -> Result<TemporaryCredential, String> {
@@ -173,6 +194,8 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
     let config = EmulatorConfig {
         listen: args.listen,
         data_dir: args.data_dir.clone(),
+        spill_dir: args.spill_dir.clone(),
+        memory_object_limit: args.memory_object_limit,
         region: args.region.clone(),
         credentials: credentials.clone(),
         signing_key_pem,
@@ -190,7 +213,7 @@ pub(crate) fn run(args: &EmulatorArgs) -> Result<u8, CliError> {
         base_domain: args.base_domain.clone(),
         buckets: args.buckets.clone(),
         limits: ServerLimits {
-            max_body_bytes: usize::try_from(args.max_body_bytes).unwrap_or(usize::MAX),
+            max_body_bytes: args.max_body_bytes,
             body_idle_timeout: args.body_idle_timeout,
             body_total_timeout: args.body_timeout,
             backlog: args.backlog,

@@ -2,11 +2,12 @@
 //! the object's current length; the first one creates an Appendable object
 //! and sets its metadata.
 
+use super::blob::Blob;
 use super::metadata::UploadMeta;
-use super::response::{OssError, OssResponse};
+use super::response::{storage_failure, OssError, OssResponse};
 use super::service::{check_content_md5, OssRequest, Service};
+use super::spool::concatenate;
 use super::store::{ObjectMeta, ObjectType, StoredObject};
-use cbspec_protocol::checksum;
 use cbspec_protocol::routing::Resource;
 
 /// The largest appendable object (5 GiB, as OSS).
@@ -48,22 +49,23 @@ pub async fn append_object(
             return Err(error);
         }
     };
-    check_content_md5(request, &checksum::content_md5(&request.body))?;
+    check_content_md5(request, &request.payload.digests.content_md5())?;
     // Checked before the store is touched, so a bad header changes nothing.
     let first_meta = UploadMeta::from_headers(&request.headers)?;
     let content_type = super::metadata::content_type_of(&request.headers);
-    let body = request.body.clone();
+    let body = request.payload.blob.clone();
+    let spool = service.store.spool_settings();
     let (bucket, key) = (bucket.to_owned(), key.to_owned());
     let (length, crc64, etag) = service
         .with_store_result(move |store| {
             store.modify_object(&bucket, &key, |current| {
-                let (mut data, mut meta) = match current {
+                let (data, mut meta) = match current {
                     None if position != 0 => return Err(position_error(0)),
                     None => {
                         let mut meta = ObjectMeta::new(content_type, String::new(), 0);
                         first_meta.apply(&mut meta);
                         meta.object_type = ObjectType::Appendable;
-                        (Vec::new(), meta)
+                        (Blob::default(), meta)
                     }
                     Some(object) if object.meta.object_type != ObjectType::Appendable => {
                         let mut error = OssError::new(
@@ -74,28 +76,31 @@ pub async fn append_object(
                         error.ec = Some("0026-00000017");
                         return Err(error);
                     }
-                    Some(object) if object.data.len() as u64 != position => {
-                        return Err(position_error(object.data.len() as u64))
+                    Some(object) if object.data.len() != position => {
+                        return Err(position_error(object.data.len()))
                     }
-                    Some(object) => (object.data.to_vec(), object.meta.clone()),
+                    Some(object) => (object.data.clone(), object.meta.clone()),
                 };
-                if data.len() as u64 + body.len() as u64 > MAX_APPENDABLE_BYTES {
+                if data.len() + body.len() > MAX_APPENDABLE_BYTES {
                     return Err(OssError::new(
                         400,
                         "EntityTooLarge",
                         "Your proposed upload exceeds the maximum allowed size of an appendable object (5 GiB).",
                     ));
                 }
-                data.extend_from_slice(&body);
-                // OSS reports the CRC-64 of the whole object, not of the
-                // appended bytes.
-                meta.crc64 = checksum::crc64(&data);
-                meta.etag = checksum::etag(&data);
+                // The old bytes and the new are joined chunk by chunk (a
+                // file when large), under the store lock so the position
+                // check and the write are one step. OSS reports the CRC-64
+                // of the whole object, not of the appended bytes.
+                let joined = concatenate(&spool, &[data, body])
+                    .map_err(|e| storage_failure(&e))?;
+                meta.crc64 = joined.digests.crc64;
+                meta.etag = joined.digests.etag();
                 meta.last_modified = super::store::now_secs();
-                let summary = (data.len() as u64, meta.crc64, meta.etag.clone());
+                let summary = (joined.digests.len, meta.crc64, meta.etag.clone());
                 Ok::<_, OssError>((
                     Some(StoredObject {
-                        data: data.into(),
+                        data: joined.blob,
                         meta,
                     }),
                     summary,

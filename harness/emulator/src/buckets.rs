@@ -6,7 +6,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use super::metadata::{invalid_storage_class, parse_acl, BUCKET_ACLS};
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service};
-use super::store::{BucketConfig, StorageClass};
+use super::store::{BucketConfig, ListEntry, ListQuery, StorageClass};
 use super::xml::{self, parse_document, CommonPrefix, ListBucketResult, ObjectEntry};
 use cbspec_protocol::auth::format_iso8601_extended;
 use cbspec_protocol::routing::Resource;
@@ -140,43 +140,34 @@ pub fn list_objects(
     let mut contents = Vec::new();
     let mut prefixes: Vec<String> = Vec::new();
     let mut last_key = String::new();
-    let mut truncated = false;
-    for (key, meta, size) in service.store.list_objects(bucket, &prefix)? {
-        if key.as_str() <= after.as_str() {
-            continue;
-        }
-        // A page that ended on a rolled-up prefix resumes after all its keys.
-        if !delimiter.is_empty() && after.ends_with(&delimiter) && key.starts_with(&after) {
-            continue;
-        }
-        let rolled = (!delimiter.is_empty())
-            .then(|| {
-                key[prefix.len()..]
-                    .find(&delimiter)
-                    .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
-            })
-            .flatten();
-        if let Some(common) = &rolled {
-            if prefixes.last() == Some(common) {
-                continue;
+    let page = service.store.list_page(
+        bucket,
+        &ListQuery {
+            prefix: &prefix,
+            after: &after,
+            delimiter: &delimiter,
+            max: max_keys,
+        },
+    )?;
+    let truncated = page.truncated;
+    for entry in page.entries {
+        match entry {
+            ListEntry::Prefix(common) => {
+                last_key = common.clone();
+                prefixes.push(common);
             }
-        }
-        if contents.len() + prefixes.len() == max_keys {
-            truncated = true;
-            break;
-        }
-        last_key = rolled.clone().unwrap_or_else(|| key.clone());
-        match rolled {
-            Some(common) => prefixes.push(common),
-            None => contents.push(ObjectEntry {
-                key: encode_if(url_encode, &key),
-                last_modified: iso(meta.last_modified),
-                etag: format!("\"{}\"", meta.etag),
-                kind: meta.object_type.as_str().into(),
-                size,
-                storage_class: meta.storage_class.as_str().into(),
-                owner: with_owner.then(|| service.owner()),
-            }),
+            ListEntry::Object(key, meta, size) => {
+                last_key = key.clone();
+                contents.push(ObjectEntry {
+                    key: encode_if(url_encode, &key),
+                    last_modified: iso(meta.last_modified),
+                    etag: format!("\"{}\"", meta.etag),
+                    kind: meta.object_type.as_str().into(),
+                    size,
+                    storage_class: meta.storage_class.as_str().into(),
+                    owner: with_owner.then(|| service.owner()),
+                });
+            }
         }
     }
     let next = truncated.then(|| encode_if(url_encode, &last_key));

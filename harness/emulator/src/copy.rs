@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::conditions::{evaluate, precondition_failed, Precondition, COPY_SOURCE};
 use super::metadata::UploadMeta;
 use super::objects::{invalid_object_state, no_such_key, readable_now, resolve_symlink};
-use super::response::{OssError, OssResponse};
+use super::response::{storage_failure, OssError, OssResponse};
 use super::service::{OssRequest, Service};
+use super::spool::concatenate;
 use super::store::{now_secs, ObjectType, StoredObject};
 use super::xml;
 use cbspec_protocol::auth::format_iso8601_extended;
@@ -202,15 +203,23 @@ pub async fn upload_part_copy(
     // The upload must exist before the source is read.
     service.store.get_upload(bucket, key, upload_id)?;
     let source = read_source(service, request)?;
-    let size = source.data.len() as u64;
+    let size = source.data.len();
     let data = match request.header("x-oss-copy-source-range") {
         None => source.data,
         Some(range) => {
             let (first, last) = parse_copy_range(range, size)?;
-            source.data.slice(first as usize..=last as usize)
+            source.data.slice(first, last - first + 1)
         }
     };
-    let (md5, crc64) = super::multipart::store_part(service, bucket, key, upload_id, number, data)?;
+    // The part gets its own copy (hashed on the way, off the async
+    // workers), so it never depends on the source staying as it is.
+    let spool = service.store.spool_settings();
+    let part = tokio::task::spawn_blocking(move || concatenate(&spool, &[data]))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|part| part)
+        .map_err(|e| storage_failure(&e))?;
+    let (md5, crc64) = super::multipart::store_part(service, bucket, key, upload_id, number, part)?;
     let result = CopyResult {
         etag: format!("\"{}\"", hex::encode_upper(md5)),
         last_modified: iso_now(),

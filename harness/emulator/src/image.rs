@@ -2,6 +2,19 @@
 
 use cbspec_protocol::facts::ImageInfo;
 
+use super::blob::Blob;
+
+/// How much of an object is read to find its image header: every format's
+/// header is near the start (a JPEG's frame header follows its EXIF and
+/// other APPn segments, each at most 64 KiB).
+const IMAGE_HEADER_BYTES: usize = 512 * 1024;
+
+/// [`image_info`] of an object's first bytes, so a large object is never
+/// read whole for its dimensions.
+pub fn image_info_of(data: &Blob) -> Option<ImageInfo> {
+    image_info(&data.read_at(0, IMAGE_HEADER_BYTES).ok()?)
+}
+
 /// Reads the image header of `data`. Only the formats OSS image processing
 /// names are images here: JPEG, PNG, GIF, BMP and WebP.
 // spec: CB-SYS-IMAGEINFO, CB-SYS-IMAGEINFO-FORMAT

@@ -5,6 +5,7 @@
 //! harness judges it over HTTP like any other endpoint.
 
 mod append;
+pub mod blob;
 mod bucket_info;
 mod buckets;
 mod callback;
@@ -24,6 +25,7 @@ mod post_object;
 mod response;
 mod server;
 mod service;
+mod spool;
 mod store;
 mod sts;
 mod xml;
@@ -44,6 +46,7 @@ pub use callback::CallbackSettings;
 pub use journal::{AttemptOutcome, CallbackAttempt, Journal, JournalLimits, RequestRecord};
 pub use server::ServerLimits;
 pub use service::{PUBLIC_KEY_PATH, STS_PATH};
+pub use spool::SpoolSettings;
 pub use sts::{CredentialSpecError, TemporaryCredential};
 
 use cbspec_protocol::auth::Credentials;
@@ -62,6 +65,13 @@ pub struct EmulatorConfig {
     pub listen: SocketAddr,
     /// Persist objects here; `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
+    /// Where bodies and objects larger than `memory_object_limit` are kept
+    /// without a data directory (anonymous files); `None` is the system's
+    /// temporary directory. With a data directory they go to its `spool`.
+    pub spill_dir: Option<PathBuf>,
+    /// Bodies and objects up to this many bytes are held in memory; larger
+    /// ones are streamed to a file as they arrive.
+    pub memory_object_limit: usize,
     /// The region (V4 scope, bucket Location).
     pub region: String,
     /// The only accepted key pair.
@@ -93,6 +103,8 @@ impl Default for EmulatorConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: None,
+            spill_dir: None,
+            memory_object_limit: SpoolSettings::default().memory_limit,
             region: "cn-hangzhou".into(),
             credentials: Credentials::new("cbspec-access-key", "cbspec-secret-key"),
             signing_key_pem: DEV_SIGNING_KEY_PEM.into(),
@@ -251,9 +263,24 @@ fn build_service(
     journal: Journal,
 ) -> Result<service::Service, StartError> {
     let store = match &config.data_dir {
-        Some(dir) => store::Store::open(dir)
+        Some(dir) => store::Store::open_with_memory_limit(dir, config.memory_object_limit)
             .map_err(|e| StartError::DataDir(format!("{}: {e}", dir.display())))?,
-        None => store::Store::in_memory(),
+        None => {
+            let spool = SpoolSettings {
+                dir: config.spill_dir.clone().unwrap_or_else(std::env::temp_dir),
+                memory_limit: config.memory_object_limit,
+                named: false,
+            };
+            // A spill directory that cannot take a file fails the start,
+            // not the first large upload.
+            tempfile::tempfile_in(&spool.dir).map_err(|e| {
+                StartError::DataDir(format!(
+                    "the spill directory {} cannot hold files ({e}); pass --spill-dir with a writable directory",
+                    spool.dir.display()
+                ))
+            })?;
+            store::Store::in_memory_spilling(spool)
+        }
     };
     for bucket in &config.buckets {
         if !buckets::is_valid_bucket_name(bucket) {
@@ -337,14 +364,24 @@ impl InProcessEmulator {
             method.to_owned(),
             target.to_owned(),
             headers,
-            Ok(body),
+            Ok(spool::Spooled::from_bytes(body)),
             peer,
         )
         .await;
+        let body = match response.stream {
+            // In process, a large object is read into the answer.
+            Some(blob) => tokio::task::spawn_blocking(move || blob.to_bytes(u64::MAX))
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .flatten()
+                .unwrap_or_default(),
+            None => response.body,
+        };
         InProcessAnswer {
             status: response.status,
             headers: response.headers,
-            body: response.body,
+            body,
             request_id,
         }
     }

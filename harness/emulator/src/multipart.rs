@@ -6,9 +6,12 @@ use std::sync::Arc;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
 use super::metadata::UploadMeta;
-use super::response::{OssError, OssResponse};
+use super::response::{storage_failure, OssError, OssResponse};
 use super::service::{check_content_md5, OssRequest, Service, StoredUpload};
-use super::store::{now_secs, ObjectMeta, ObjectType, Part, Upload};
+use super::spool::{concatenate, Spooled};
+use super::store::{
+    now_secs, ObjectMeta, ObjectType, Part, Upload, UploadListEntry, UploadListQuery,
+};
 use super::xml::{
     self, malformed_xml, CompleteMultipartUpload, CompleteMultipartUploadResult, CompletePart,
     InitiateMultipartUploadResult, ListPartsResult, PartEntry,
@@ -18,7 +21,7 @@ use cbspec_protocol::checksum;
 use cbspec_protocol::routing::Resource;
 
 /// The smallest part OSS accepts, except for the last one.
-pub const MIN_PART_SIZE: usize = 100 * 1024;
+pub const MIN_PART_SIZE: u64 = 100 * 1024;
 
 fn encoded_key(resource: &Resource, key: &str) -> (String, Option<String>) {
     if resource.param("encoding-type") == Some("url") {
@@ -99,10 +102,13 @@ pub fn store_part(
     key: &str,
     upload_id: &str,
     number: u32,
-    data: bytes::Bytes,
+    part: Spooled,
 ) -> Result<([u8; 16], u64), OssError> {
-    let md5 = checksum::md5(&data);
-    let crc64 = checksum::crc64(&data);
+    let Spooled {
+        blob: data,
+        digests,
+    } = part;
+    let (md5, crc64) = (digests.md5, digests.crc64);
     service.store.put_part(
         bucket,
         key,
@@ -126,9 +132,15 @@ pub fn upload_part(
     key: &str,
 ) -> Result<OssResponse, OssError> {
     let (upload_id, number) = part_address(resource)?;
-    let data = request.body.clone();
-    check_content_md5(request, &checksum::content_md5(&data))?;
-    let (md5, crc64) = store_part(service, bucket, key, upload_id, number, data)?;
+    check_content_md5(request, &request.payload.digests.content_md5())?;
+    let (md5, crc64) = store_part(
+        service,
+        bucket,
+        key,
+        upload_id,
+        number,
+        request.payload.clone(),
+    )?;
     Ok(OssResponse::empty(200)
         .with_header("ETag", format!("\"{}\"", hex::encode_upper(md5)))
         .with_header("x-oss-hash-crc64ecma", crc64.to_string())
@@ -181,7 +193,7 @@ pub async fn complete(
         return Err(malformed_xml());
     }
     let mut previous = 0;
-    let mut data = Vec::new();
+    let mut blobs = Vec::new();
     let mut md5s = Vec::new();
     for (i, part_named) in named.iter().enumerate() {
         if part_named.part_number <= previous {
@@ -201,17 +213,25 @@ pub async fn complete(
         if i + 1 < named.len() && part.data.len() < MIN_PART_SIZE {
             return Err(OssError::new(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size (100 KB for every part but the last)."));
         }
-        data.extend_from_slice(&part.data);
+        blobs.push(part.data.clone());
         md5s.push(part.md5);
     }
-    let data = bytes::Bytes::from(data);
+    // The parts are joined chunk by chunk (in memory only when small), off
+    // the async workers: a 5 GiB object is a 5 GiB copy, not 5 GiB of RAM.
+    let spool = service.store.spool_settings();
+    let joined = tokio::task::spawn_blocking(move || concatenate(&spool, &blobs))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|joined| joined)
+        .map_err(|e| storage_failure(&e))?;
+    let data = joined.blob;
     let stored = StoredUpload {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         // spec: CB-CHK-ETAG-MPU, CB-MPU-SIZE, CB-MPU-CONTENTMD5-EMPTY
         etag: checksum::multipart_etag(&md5s),
-        crc64: checksum::crc64(&data),
-        size: data.len() as u64,
+        crc64: joined.digests.crc64,
+        size: joined.digests.len,
         content_type: upload.meta.content_type.clone(),
         content_md5: None,
         operation: "CompleteMultipartUpload",
@@ -264,7 +284,6 @@ pub fn list_parts(
     key: &str,
 ) -> Result<OssResponse, OssError> {
     let upload_id = upload_id_of(resource)?;
-    let upload = service.store.get_upload(bucket, key, upload_id)?;
     let marker = resource
         .param("part-number-marker")
         .and_then(|m| m.parse::<u32>().ok())
@@ -274,18 +293,23 @@ pub fn list_parts(
         .and_then(|m| m.parse::<usize>().ok())
         .filter(|m| (1..=1000).contains(m))
         .unwrap_or(1000);
-    let remaining: Vec<_> = upload.parts.range(marker + 1..).collect();
-    let truncated = remaining.len() > max_parts;
-    let parts: Vec<PartEntry> = remaining
-        .into_iter()
-        .take(max_parts)
+    // One more than the page says whether it is truncated; only the page
+    // is copied out of the store.
+    // spec: CB-EMU-LIST-INDEX
+    let mut page = service
+        .store
+        .parts_page(bucket, key, upload_id, marker, max_parts + 1)?;
+    let truncated = page.len() > max_parts;
+    page.truncate(max_parts);
+    let parts: Vec<PartEntry> = page
+        .iter()
         .map(|(number, part)| PartEntry {
             part_number: *number,
             last_modified: format_iso8601_extended(
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(part.last_modified),
             ),
             etag: format!("\"{}\"", hex::encode_upper(part.md5)),
-            size: part.data.len() as u64,
+            size: part.data.len(),
         })
         .collect();
     let result = ListPartsResult {
@@ -376,39 +400,29 @@ pub fn list_uploads(
     };
     let mut uploads = Vec::new();
     let mut prefixes: Vec<String> = Vec::new();
-    let mut truncated = false;
     let mut next = (String::new(), String::new());
-    for (upload_id, key, initiated) in service.store.list_uploads(bucket)? {
-        if !key.starts_with(prefix) {
-            continue;
-        }
-        let after_marker = key.as_str() > key_marker
-            || (key == key_marker && !id_marker.is_empty() && upload_id.as_str() > id_marker);
-        if !key_marker.is_empty() && !after_marker {
-            continue;
-        }
-        let rolled = (!delimiter.is_empty())
-            .then(|| {
-                key[prefix.len()..]
-                    .find(delimiter)
-                    .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
-            })
-            .flatten();
-        if let Some(common) = &rolled {
-            if prefixes.last() == Some(common) {
-                continue;
-            }
-        }
-        if uploads.len() + prefixes.len() == max_uploads {
-            truncated = true;
-            break;
-        }
-        match rolled {
-            Some(common) => {
+    let page = service.store.list_uploads_page(
+        bucket,
+        &UploadListQuery {
+            prefix,
+            key_marker,
+            upload_id_marker: id_marker,
+            delimiter,
+            max: max_uploads,
+        },
+    )?;
+    let truncated = page.truncated;
+    for entry in page.entries {
+        match entry {
+            UploadListEntry::Prefix(common) => {
                 next = (common.clone(), String::new());
                 prefixes.push(common);
             }
-            None => {
+            UploadListEntry::Upload {
+                key,
+                upload_id,
+                initiated,
+            } => {
                 next = (key.clone(), upload_id.clone());
                 uploads.push(UploadEntry {
                     key: encode(&key),

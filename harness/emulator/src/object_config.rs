@@ -211,7 +211,7 @@ pub async fn put_symlink(
     meta.object_type = ObjectType::Symlink;
     meta.symlink_target = Some(target);
     let object = StoredObject {
-        data: bytes::Bytes::new(),
+        data: Default::default(),
         meta,
     };
     let (bucket, key) = (bucket.to_owned(), key.to_owned());

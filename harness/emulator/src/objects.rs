@@ -2,6 +2,7 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use super::blob::Blob;
 use super::conditions::{evaluate, precondition_failed, Precondition, PLAIN};
 use super::metadata::{apply_response_overrides, object_headers};
 use super::response::{OssError, OssResponse};
@@ -182,8 +183,14 @@ pub fn get_object(
     // OSS answers Content-MD5 for a Normal object (a symlink's target
     // included), not for Multipart or Appendable ones, whose ETag is not
     // their MD5.
+    // A Normal object's ETag is its MD5, so the body is not read again.
     let content_md5 = (content.meta.object_type == ObjectType::Normal)
-        .then(|| cbspec_protocol::checksum::content_md5(&content.data));
+        .then(|| hex::decode(&content.meta.etag).ok())
+        .flatten()
+        .map(|md5| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode(md5)
+        });
     if let Some(object_type) = link_type {
         content.meta.object_type = object_type;
         content.meta.last_modified = content.meta.last_modified.max(link_modified);
@@ -199,7 +206,7 @@ pub fn get_object(
         }
         Precondition::Failed(header) => return Err(precondition_failed(header)),
     }
-    let size = content.data.len() as u64;
+    let size = content.data.len();
     let mut response = object_headers(meta, OssResponse::empty(200));
     if let Some(md5) = content_md5 {
         response = response.with_header("Content-MD5", md5);
@@ -218,7 +225,7 @@ pub fn get_object(
     match range {
         RangeRequest::Whole => {
             if with_body {
-                response.body = content.data;
+                response = with_content(response, content.data);
             } else {
                 response = response.with_header("Content-Length", size.to_string());
             }
@@ -226,7 +233,7 @@ pub fn get_object(
         RangeRequest::Part { start, end } => {
             response.status = 206;
             response = response.with_header("Content-Range", format!("bytes {start}-{end}/{size}"));
-            response.body = content.data.slice(start as usize..=end as usize);
+            response = with_content(response, content.data.slice(start, end - start + 1));
         }
         RangeRequest::Unsatisfiable => return Err(OssError::invalid_range(size)),
     }
@@ -234,6 +241,17 @@ pub fn get_object(
         apply_response_overrides(&mut response, &resource.query);
     }
     Ok(response)
+}
+
+/// An answer carrying stored bytes: in the body when they are in memory,
+/// streamed from their file otherwise.
+// spec: CB-EMU-STREAMING
+fn with_content(mut response: OssResponse, data: Blob) -> OssResponse {
+    match data {
+        Blob::Memory(bytes) => response.body = bytes,
+        file => response.stream = Some(file),
+    }
+    response
 }
 
 /// GetObjectMeta (`HEAD ?objectMeta`): only the headers the API reference

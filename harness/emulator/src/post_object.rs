@@ -6,15 +6,14 @@ use cbspec_protocol::routing::check_object_key;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
-
+use super::blob::chunk_stream;
 use super::metadata::UploadMeta;
-use super::response::{OssError, OssResponse};
+use super::response::{storage_failure, OssError, OssResponse};
 use super::service::{OssRequest, Service, StoredUpload};
+use super::spool::{Spooled, Spooler};
 use super::store::ObjectType;
 use cbspec_protocol::auth::post_policy::{verify_post, PostForm};
 use cbspec_protocol::carrier::RawCallbackParams;
-use cbspec_protocol::checksum;
 use cbspec_protocol::routing::Resource;
 
 /// The largest non-file form field accepted.
@@ -24,7 +23,7 @@ const MAX_FIELD_BYTES: u64 = 64 * 1024;
 struct ParsedForm {
     fields: Vec<(String, String)>,
     file_name: String,
-    file: Bytes,
+    file: Spooled,
 }
 
 fn bad_form(detail: impl std::fmt::Display) -> OssError {
@@ -33,13 +32,15 @@ fn bad_form(detail: impl std::fmt::Display) -> OssError {
     ))
 }
 
-async fn parse_form(request: &OssRequest) -> Result<ParsedForm, OssError> {
+/// Parses the form as a stream: a file of any size is spooled (hashed on
+/// the way) like a PutObject body, never held whole.
+// spec: CB-EMU-STREAMING
+async fn parse_form(service: &Service, request: &OssRequest) -> Result<ParsedForm, OssError> {
     let content_type = request
         .header("content-type")
         .ok_or_else(|| bad_form("Content-Type is missing"))?;
     let boundary = multer::parse_boundary(content_type).map_err(bad_form)?;
-    let body = request.body.clone();
-    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let stream = chunk_stream(request.payload.blob.clone());
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new()
             .for_field("file", u64::MAX)
@@ -51,7 +52,15 @@ async fn parse_form(request: &OssRequest) -> Result<ParsedForm, OssError> {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().unwrap_or_default().to_owned();
-            let file = field.bytes().await.map_err(bad_form)?;
+            let mut field = field;
+            let mut spooler = Spooler::new(service.store.spool_settings());
+            while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+                spooler
+                    .push(&chunk)
+                    .await
+                    .map_err(|e| storage_failure(&e))?;
+            }
+            let file = spooler.finish().await.map_err(|e| storage_failure(&e))?;
             // Fields after the file are ignored, as OSS documents.
             return Ok(ParsedForm {
                 fields,
@@ -84,11 +93,11 @@ pub async fn post_object(
     resource: &Resource,
 ) -> Result<OssResponse, OssError> {
     let bucket = resource.bucket.clone().expect("routed with a bucket");
-    let form = parse_form(request).await?;
+    let form = parse_form(service, request).await?;
     let post_form = PostForm {
         bucket: &bucket,
         fields: &form.fields,
-        file_size: form.file.len() as u64,
+        file_size: form.file.digests.len,
     };
     let Some(authenticated) =
         verify_post(&post_form, |ak| service.secret_for(ak), SystemTime::now())?
@@ -119,17 +128,17 @@ pub async fn post_object(
         &bucket,
     )?;
     let meta = UploadMeta::from_headers(&form.fields)?;
-    let data = form.file;
+    let digests = form.file.digests;
     let upload = StoredUpload {
         bucket: bucket.clone(),
         key: key.clone(),
-        etag: checksum::etag(&data),
-        crc64: checksum::crc64(&data),
-        size: data.len() as u64,
+        etag: digests.etag(),
+        crc64: digests.crc64,
+        size: digests.len,
         content_type: super::metadata::content_type_of(&form.fields),
-        content_md5: Some(checksum::content_md5(&data)),
+        content_md5: Some(digests.content_md5()),
         operation: "PostObject",
-        data,
+        data: form.file.blob,
     };
     service
         .store_object(&upload, meta, ObjectType::Normal)

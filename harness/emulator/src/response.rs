@@ -18,6 +18,9 @@ pub struct OssResponse {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Bytes,
+    /// A body streamed from storage instead of `body` (a GetObject of an
+    /// object held in a file): read chunk by chunk as the client takes it.
+    pub stream: Option<crate::blob::Blob>,
 }
 
 impl OssResponse {
@@ -27,6 +30,7 @@ impl OssResponse {
             status,
             headers: Vec::new(),
             body: Bytes::new(),
+            stream: None,
         }
     }
 
@@ -36,6 +40,7 @@ impl OssResponse {
             status,
             headers: vec![("Content-Type".into(), "application/xml".into())],
             body: Bytes::from(xml),
+            stream: None,
         }
     }
 
@@ -185,6 +190,17 @@ impl From<AuthError> for OssError {
         }
         error
     }
+}
+
+/// A body the emulator could not store (its spool or data directory is
+/// full or unwritable): the emulator's fault, said plainly, and the upload
+/// leaves nothing behind.
+pub fn storage_failure(error: &std::io::Error) -> OssError {
+    OssError::new(
+        500,
+        "InternalError",
+        format!("The emulator could not store the request body: {error}. Free space in its data directory or --spill-dir, then retry."),
+    )
 }
 
 impl From<StoreError> for OssError {

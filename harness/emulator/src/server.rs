@@ -9,8 +9,9 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use cbspec_protocol::headers::Headers;
-use futures_util::FutureExt;
-use http_body_util::{BodyExt, Full};
+use futures_util::{FutureExt, TryStreamExt};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -20,14 +21,22 @@ use tokio::sync::watch;
 use super::journal::RequestRecord;
 use super::response::{OssError, OssResponse};
 use super::service::{OssRequest, Service};
+use super::spool::{Spooled, Spooler};
+
+/// How much of a body too large for memory the journal keeps.
+const JOURNALED_BODY_PREFIX: usize = 64 * 1024;
+
+/// A response body: whole, or streamed from storage.
+type ResponseBody = BoxBody<Bytes, std::io::Error>;
 
 /// Limits on what a client may send, and on the listener. Every one is a
 /// flag of `cbspec emulator` (README, "Limits").
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
     /// Largest request body (object or part) accepted; a larger declared
-    /// `Content-Length` is refused before any of the body is read.
-    pub max_body_bytes: usize,
+    /// `Content-Length` is refused before any of the body is read, and a
+    /// chunked body is cut off when it passes the limit.
+    pub max_body_bytes: u64,
     /// Largest total size of the request headers accepted.
     pub max_header_bytes: usize,
     /// Time allowed for a request head to arrive.
@@ -44,7 +53,8 @@ pub struct ServerLimits {
 impl Default for ServerLimits {
     fn default() -> Self {
         Self {
-            max_body_bytes: 256 * 1024 * 1024,
+            // OSS's own limit for one PutObject or UploadPart: 5 GiB.
+            max_body_bytes: 5 * 1024 * 1024 * 1024,
             max_header_bytes: 64 * 1024,
             header_timeout: Duration::from_secs(30),
             body_idle_timeout: Duration::from_secs(30),
@@ -99,7 +109,7 @@ async fn handle(
     req: hyper::Request<Incoming>,
     peer: SocketAddr,
     limits: ServerLimits,
-) -> hyper::Response<Full<Bytes>> {
+) -> hyper::Response<ResponseBody> {
     let method = req.method().as_str().to_owned();
     let target = req
         .uri()
@@ -128,7 +138,14 @@ async fn handle(
     };
     let body = match early {
         Err(error) => Err(error),
-        Ok(()) => read_body(req.into_body(), limits).await,
+        Ok(()) => {
+            read_body(
+                req.into_body(),
+                limits,
+                Spooler::new(service.store.spool_settings()),
+            )
+            .await
+        }
     };
     let (request_id, response) =
         respond(&service, method.clone(), target, headers, body, peer).await;
@@ -141,7 +158,7 @@ fn declared_length_ok(headers: &[(String, String)], limits: ServerLimits) -> Res
         return Ok(());
     };
     match declared.trim().parse::<u64>() {
-        Ok(length) if length > limits.max_body_bytes as u64 => Err(too_large(limits)),
+        Ok(length) if length > limits.max_body_bytes => Err(too_large(limits)),
         Ok(_) => Ok(()),
         Err(_) => Err(OssError::invalid_argument(format!(
             "Content-Length {declared:?} is not a number of bytes."
@@ -161,18 +178,23 @@ fn too_large(limits: ServerLimits) -> OssError {
 }
 
 /// Reads a body within the size limit and the two body timeouts: a client
-/// that stops sending mid-body is answered, not waited for forever.
-// spec: CB-EMU-BODY-TIMEOUT
-async fn read_body(mut body: Incoming, limits: ServerLimits) -> Result<Bytes, OssError> {
+/// that stops sending mid-body is answered, not waited for forever. The
+/// body is hashed and spooled as it arrives, never held whole; on any
+/// failure the spooler is dropped, which deletes what it wrote.
+// spec: CB-EMU-BODY-TIMEOUT, CB-EMU-STREAMING
+async fn read_body(
+    mut body: Incoming,
+    limits: ServerLimits,
+    mut spooler: Spooler,
+) -> Result<Spooled, OssError> {
     let deadline = tokio::time::Instant::now() + limits.body_total_timeout;
-    let mut collected = bytes::BytesMut::new();
     loop {
         let wait = limits
             .body_idle_timeout
             .min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         let frame = match tokio::time::timeout(wait, body.frame()).await {
             Err(_) => return Err(body_timeout(limits)),
-            Ok(None) => return Ok(collected.freeze()),
+            Ok(None) => return spooler.finish().await.map_err(storage_error),
             Ok(Some(Err(e))) => {
                 return Err(OssError::invalid_argument(format!(
                     "The request body could not be read: {e}"
@@ -181,12 +203,18 @@ async fn read_body(mut body: Incoming, limits: ServerLimits) -> Result<Bytes, Os
             Ok(Some(Ok(frame))) => frame,
         };
         if let Ok(data) = frame.into_data() {
-            if collected.len() + data.len() > limits.max_body_bytes {
+            if spooler.len() + data.len() as u64 > limits.max_body_bytes {
                 return Err(too_large(limits));
             }
-            collected.extend_from_slice(&data);
+            spooler.push(&data).await.map_err(storage_error)?;
         }
     }
+}
+
+/// A body that could not be stored (the spool's disk is full, say): the
+/// upload fails and nothing of it remains.
+fn storage_error(error: std::io::Error) -> OssError {
+    super::response::storage_failure(&error)
 }
 
 fn body_timeout(limits: ServerLimits) -> OssError {
@@ -217,16 +245,21 @@ pub(crate) async fn respond(
     method: String,
     target: String,
     headers: Vec<(String, String)>,
-    body: Result<Bytes, OssError>,
+    body: Result<Spooled, OssError>,
     peer: SocketAddr,
 ) -> (String, OssResponse) {
     let received_at = SystemTime::now();
     let request_id = new_request_id();
+    let payload = body.as_ref().cloned().unwrap_or_default();
     let request = OssRequest {
         method,
         target,
         headers,
-        body: body.clone().unwrap_or_default(),
+        body: match &payload.blob {
+            super::blob::Blob::Memory(bytes) => bytes.clone(),
+            super::blob::Blob::File(_) => Bytes::new(),
+        },
+        payload,
         peer,
         request_id: request_id.clone(),
     };
@@ -288,7 +321,14 @@ pub(crate) async fn respond(
         method: request.method,
         target: request.target,
         headers: request.headers,
-        body: request.body,
+        // A spilled body is kept as its first bytes only: the journal
+        // holds no more than memory allows.
+        body: match &request.payload.blob {
+            super::blob::Blob::Memory(bytes) => bytes.clone(),
+            spilled => spilled
+                .read_at(0, JOURNALED_BODY_PREFIX)
+                .unwrap_or_default(),
+        },
         status: response.status,
         error_code,
         response_headers: response.headers.clone(),
@@ -297,7 +337,11 @@ pub(crate) async fn respond(
     (request_id, response)
 }
 
-fn to_hyper(response: OssResponse, request_id: &str, method: &str) -> hyper::Response<Full<Bytes>> {
+fn to_hyper(
+    response: OssResponse,
+    request_id: &str,
+    method: &str,
+) -> hyper::Response<ResponseBody> {
     let mut builder = hyper::Response::builder()
         .status(response.status)
         .header("x-oss-request-id", request_id)
@@ -310,19 +354,36 @@ fn to_hyper(response: OssResponse, request_id: &str, method: &str) -> hyper::Res
     for (name, value) in &response.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    let body = if method == "HEAD" {
-        Bytes::new()
-    } else {
-        response.body
+    let body: ResponseBody = match (method, response.stream) {
+        ("HEAD", _) => empty_body(),
+        (_, Some(blob)) => {
+            if !explicit_length {
+                builder = builder.header("Content-Length", blob.len());
+            }
+            // spec: CB-EMU-STREAMING
+            StreamBody::new(super::blob::chunk_stream(blob).map_ok(hyper::body::Frame::data))
+                .boxed()
+        }
+        (_, None) => {
+            if !explicit_length {
+                builder = builder.header("Content-Length", response.body.len());
+            }
+            Full::new(response.body)
+                .map_err(|never| match never {})
+                .boxed()
+        }
     };
-    if !explicit_length && method != "HEAD" {
-        builder = builder.header("Content-Length", body.len());
-    }
-    builder.body(Full::new(body)).unwrap_or_else(|_| {
+    builder.body(body).unwrap_or_else(|_| {
         // A header value the handler produced was not valid HTTP: a bug, but
         // the client still gets a well-formed answer.
-        let mut fallback = hyper::Response::new(Full::new(Bytes::from_static(b"")));
+        let mut fallback = hyper::Response::new(empty_body());
         *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         fallback
     })
+}
+
+fn empty_body() -> ResponseBody {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
 }

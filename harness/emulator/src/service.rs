@@ -8,12 +8,14 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 
+use super::blob::Blob;
 use super::callback::{CallbackResult, CallbackSender};
-use super::image::image_info;
+use super::image::image_info_of;
 use super::journal::Journal;
 use super::metadata::UploadMeta;
 use super::operation::{identify, Level, Operation, Unsupported};
 use super::response::{OssError, OssResponse};
+use super::spool::Spooled;
 use super::store::{BucketConfig, ObjectMeta, ObjectType, Store, StoreError, StoredObject};
 use super::sts::{check_token, TemporaryCredential, TemporaryCredentials};
 use super::xml::Owner;
@@ -23,7 +25,6 @@ use cbspec_protocol::carrier::{
     CallbackRequest, RawCallbackParams, CALLBACK_HEADER, CALLBACK_PARAM, CALLBACK_VAR_HEADER,
     CALLBACK_VAR_PARAM,
 };
-use cbspec_protocol::checksum;
 use cbspec_protocol::config::DecodeOptions;
 use cbspec_protocol::facts::{SystemVariable, UploadFacts};
 use cbspec_protocol::routing::{check_object_key, route, Resource};
@@ -71,8 +72,11 @@ pub struct OssRequest {
     pub target: String,
     /// Headers in order.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body when it is held in memory (every body up to the spool's
+    /// memory limit); empty when it spilled to a file (see `payload`).
     pub body: Bytes,
+    /// The body as received, with its digests: what the uploads store.
+    pub payload: Spooled,
     /// The TCP peer.
     pub peer: SocketAddr,
     /// The request id assigned to this request.
@@ -98,7 +102,7 @@ pub(crate) struct StoredUpload {
     pub content_md5: Option<String>,
     pub operation: &'static str,
     /// The stored bytes (for imageInfo).
-    pub data: Bytes,
+    pub data: Blob,
 }
 
 impl Service {
@@ -111,6 +115,7 @@ impl Service {
                 status: 200,
                 headers: vec![("Content-Type".into(), "application/x-pem-file".into())],
                 body: Bytes::from(self.public_key_pem.clone()),
+                stream: None,
             });
         }
         let resource = route(request.header("host"), &request.target, &self.base_domain)
@@ -152,6 +157,19 @@ impl Service {
         })?;
         if let Some(key) = &resource.key {
             check_object_key(key).map_err(OssError::invalid_object_name)?;
+        }
+        // Only the uploads take a body too large for memory; every other
+        // body is an XML document OSS bounds far below the spool limit.
+        let takes_large_body = matches!(
+            operation,
+            Operation::PutObject | Operation::UploadPart | Operation::AppendObject
+        );
+        if request.payload.blob.is_file() && !takes_large_body {
+            return Err(OssError::invalid_argument(format!(
+                "The request body of {} bytes is too large for this operation; only object and part uploads take bodies over {} bytes.",
+                request.payload.digests.len,
+                self.store.spool_settings().memory_limit
+            )));
         }
         let bucket = resource.bucket.clone().unwrap_or_default();
         let key = resource.key.clone().unwrap_or_default();
@@ -264,6 +282,7 @@ impl Service {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: Bytes::from(body.to_string()),
+            stream: None,
         })
     }
 
@@ -439,20 +458,21 @@ impl Service {
         }
         let callback = self.header_or_query_callback(request, resource)?;
         let meta = UploadMeta::from_headers(&request.headers)?;
-        let data = request.body.clone();
-        let content_md5 = checksum::content_md5(&data);
+        // The digests were computed as the body arrived: it is read once.
+        let digests = request.payload.digests;
+        let content_md5 = digests.content_md5();
         check_content_md5(request, &content_md5)?;
         let content_type = super::metadata::content_type_of(&request.headers);
         let upload = StoredUpload {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
-            etag: checksum::etag(&data),
-            crc64: checksum::crc64(&data),
-            size: data.len() as u64,
+            etag: digests.etag(),
+            crc64: digests.crc64,
+            size: digests.len,
             content_type,
             content_md5: Some(content_md5),
             operation: "PutObject",
-            data,
+            data: request.payload.blob.clone(),
         };
         self.store_object(&upload, meta, ObjectType::Normal).await?;
         Ok(self
@@ -579,6 +599,7 @@ impl Service {
                     status: 200,
                     headers,
                     body,
+                    stream: None,
                 }
             }
             CallbackResult::Failed(failure) => {
@@ -600,7 +621,7 @@ impl Service {
         upload: &StoredUpload,
         callback: &CallbackRequest,
     ) -> Result<UploadFacts, cbspec_protocol::callback_outcome::CallbackFailure> {
-        let image = image_info(&upload.data);
+        let image = image_info_of(&upload.data);
         // spec: CB-OUT-MSG-IMAGE
         let wants_image = callback.callback.template.placeholders().any(|p| {
             matches!(

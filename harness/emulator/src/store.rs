@@ -1,22 +1,26 @@
 //! Buckets, objects and multipart uploads: in memory, and optionally
 //! persisted under a data directory with atomic writes so nothing stored is
-//! lost across a restart.
+//! lost across a restart. Large contents live in files (see `blob` and
+//! `spool`), so the store's memory does not grow with object sizes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+
+use super::blob::Blob;
+use super::spool::{concatenate, SpoolSettings, OBJECT_HEADER};
 
 /// A stored object.
 #[derive(Debug, Clone)]
 pub struct StoredObject {
     /// The content.
-    pub data: Bytes,
+    pub data: Blob,
     /// Its metadata.
     pub meta: ObjectMeta,
 }
@@ -239,7 +243,7 @@ pub struct CallbackPolicy {
 #[derive(Debug, Clone)]
 pub struct Part {
     /// The part's bytes.
-    pub data: Bytes,
+    pub data: Blob,
     /// Raw MD5 of the bytes.
     pub md5: [u8; 16],
     /// When it was uploaded.
@@ -266,6 +270,8 @@ struct Bucket {
     config: BucketConfig,
     objects: BTreeMap<String, StoredObject>,
     uploads: HashMap<String, Upload>,
+    /// The uploads ordered by (key, upload id), for listing by seeking.
+    upload_order: BTreeSet<(String, String)>,
 }
 
 /// Counts for GetBucketStat.
@@ -312,6 +318,7 @@ pub enum StoreError {
 pub struct Store {
     buckets: Mutex<BTreeMap<String, Bucket>>,
     data_dir: Option<PathBuf>,
+    spool: Arc<SpoolSettings>,
 }
 
 /// Seconds since the epoch, now.
@@ -327,17 +334,37 @@ impl Store {
         self.data_dir.is_some()
     }
 
-    /// An empty in-memory store.
-    pub fn in_memory() -> Self {
+    /// An empty in-memory store that keeps contents up to
+    /// `spool.memory_limit` bytes in memory and larger ones in anonymous
+    /// files in `spool.dir`.
+    pub fn in_memory_spilling(spool: SpoolSettings) -> Self {
         Self {
             buckets: Mutex::new(BTreeMap::new()),
             data_dir: None,
+            spool: Arc::new(SpoolSettings {
+                named: false,
+                ..spool
+            }),
         }
     }
 
-    /// A store persisted under `dir`, loading what a previous run left there.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Where and when request bodies spill to disk for this store.
+    pub fn spool_settings(&self) -> Arc<SpoolSettings> {
+        self.spool.clone()
+    }
+
+    /// A store persisted under `dir`, loading what a previous run left
+    /// there; contents up to `memory_limit` bytes are kept in memory as
+    /// well as on disk (larger ones are read from their files).
+    pub fn open_with_memory_limit(dir: &Path, memory_limit: usize) -> Result<Self, StoreError> {
         fs::create_dir_all(dir.join("buckets"))?;
+        // Bodies being received when a previous run stopped were never
+        // acknowledged.
+        let spool_dir = dir.join("spool");
+        if spool_dir.exists() {
+            fs::remove_dir_all(&spool_dir)?;
+        }
+        fs::create_dir_all(&spool_dir)?;
         let mut buckets = BTreeMap::new();
         for entry in fs::read_dir(dir.join("buckets"))? {
             let entry = entry?;
@@ -356,7 +383,7 @@ impl Store {
             if let Ok(objects) = fs::read_dir(&objects_dir) {
                 for object in objects {
                     let path = object?.path();
-                    if let Some((key, object)) = recover_object(&path)? {
+                    if let Some((key, object)) = recover_object(&path, memory_limit)? {
                         bucket.objects.insert(key, object);
                     }
                 }
@@ -366,6 +393,11 @@ impl Store {
         Ok(Self {
             buckets: Mutex::new(buckets),
             data_dir: Some(dir.to_owned()),
+            spool: Arc::new(SpoolSettings {
+                dir: spool_dir,
+                memory_limit,
+                named: true,
+            }),
         })
     }
 
@@ -448,14 +480,14 @@ impl Store {
         let mut buckets = self.lock();
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         let (replacement, result) = change(b.objects.get(key))?;
-        if let Some(object) = replacement {
+        if let Some(mut object) = replacement {
             if let Some(dir) = self.bucket_dir(bucket) {
                 // Data and metadata in one file, replaced by one rename: after a
                 // failed write or a crash at any point, the object is wholly the
                 // old one or wholly the new one.
                 // spec: CB-EMU-STORE-ATOMIC
                 let path = dir.join("objects").join(object_file_name(key));
-                write_atomically(&path, &encode_object(key, &object)).map_err(StoreError::Io)?;
+                object.data = persist_object(&self.spool, &path, key, &object)?;
             }
             b.objects.insert(key.to_owned(), object);
         }
@@ -508,7 +540,7 @@ impl Store {
         let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
         let mut stat = BucketStat::default();
         for object in b.objects.values() {
-            let size = object.data.len() as u64;
+            let size = object.data.len();
             stat.storage += size;
             stat.object_count += 1;
             let class = StorageClass::ALL
@@ -526,18 +558,91 @@ impl Store {
         Ok(stat)
     }
 
-    /// Every upload in progress in a bucket: (upload id, key, initiated),
-    /// ordered by key, then upload id.
-    pub fn list_uploads(&self, bucket: &str) -> Result<Vec<(String, String, u64)>, StoreError> {
+    /// One page of ListMultipartUploads, ordered by key, then upload id,
+    /// found by seeking in the ordered index like [`Store::list_page`].
+    // spec: CB-EMU-LIST-INDEX
+    pub fn list_uploads_page(
+        &self,
+        bucket: &str,
+        query: &UploadListQuery<'_>,
+    ) -> Result<UploadPage, StoreError> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
         let buckets = self.lock();
         let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
-        let mut uploads: Vec<_> = b
-            .uploads
-            .iter()
-            .map(|(id, u)| (id.clone(), u.key.clone(), u.initiated))
-            .collect();
-        uploads.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-        Ok(uploads)
+        let UploadListQuery {
+            prefix,
+            key_marker,
+            upload_id_marker,
+            delimiter,
+            max,
+        } = *query;
+        let start = (prefix.to_owned(), String::new());
+        let mut from = if key_marker.is_empty() {
+            Included(start)
+        } else if upload_id_marker.is_empty() {
+            // Every upload of the marker key is skipped: start at the
+            // smallest key above it.
+            Included((format!("{key_marker}\0"), String::new()).max(start))
+        } else {
+            let marker = (key_marker.to_owned(), upload_id_marker.to_owned());
+            if marker < start {
+                Included(start)
+            } else {
+                Excluded(marker)
+            }
+        };
+        let mut entries = Vec::new();
+        loop {
+            let Some((key, id)) = b.upload_order.range((from.as_ref(), Unbounded)).next() else {
+                return Ok(UploadPage {
+                    entries,
+                    truncated: false,
+                });
+            };
+            if !key.starts_with(prefix) {
+                return Ok(UploadPage {
+                    entries,
+                    truncated: false,
+                });
+            }
+            if entries.len() == max {
+                return Ok(UploadPage {
+                    entries,
+                    truncated: true,
+                });
+            }
+            let rolled = (!delimiter.is_empty())
+                .then(|| {
+                    key[prefix.len()..]
+                        .find(delimiter)
+                        .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
+                })
+                .flatten();
+            match rolled {
+                Some(common) => {
+                    let next = successor_of_prefix(&common);
+                    entries.push(UploadListEntry::Prefix(common));
+                    match next {
+                        Some(next) => from = Included((next, String::new())),
+                        None => {
+                            return Ok(UploadPage {
+                                entries,
+                                truncated: false,
+                            })
+                        }
+                    }
+                }
+                None => {
+                    let initiated = b.uploads.get(id).map_or(0, |u| u.initiated);
+                    entries.push(UploadListEntry::Upload {
+                        key: key.clone(),
+                        upload_id: id.clone(),
+                        initiated,
+                    });
+                    from = Excluded((key.clone(), id.clone()));
+                }
+            }
+        }
     }
 
     /// Reads an object.
@@ -560,19 +665,19 @@ impl Store {
         Ok(())
     }
 
-    /// Keys and metadata of the objects whose key starts with `prefix`, in key order.
-    pub fn list_objects(
-        &self,
-        bucket: &str,
-        prefix: &str,
-    ) -> Result<Vec<(String, ObjectMeta, u64)>, StoreError> {
+    /// One page of a listing: the keys after `after` that start with
+    /// `prefix`, those with `delimiter` past the prefix rolled up into one
+    /// common prefix each, at most `max` entries.
+    ///
+    /// It seeks in the ordered key index instead of scanning: to the first
+    /// key past the marker, and past every rolled-up prefix in one step, so
+    /// a page costs O(log n + page) whatever the bucket holds, and the store
+    /// lock is held that long only.
+    // spec: CB-EMU-LIST-INDEX
+    pub fn list_page(&self, bucket: &str, query: &ListQuery<'_>) -> Result<ListPage, StoreError> {
         let buckets = self.lock();
         let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
-        Ok(b.objects
-            .range(prefix.to_owned()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, o)| (k.clone(), o.meta.clone(), o.data.len() as u64))
-            .collect())
+        Ok(list_page(&b.objects, query))
     }
 
     /// Starts a multipart upload.
@@ -584,6 +689,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut buckets = self.lock();
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
+        b.upload_order
+            .insert((upload.key.clone(), upload_id.to_owned()));
         b.uploads.insert(upload_id.to_owned(), upload);
         Ok(())
     }
@@ -624,6 +731,30 @@ impl Store {
             .ok_or(StoreError::NoSuchUpload)
     }
 
+    /// Up to `max` parts of an upload numbered above `after`, in order.
+    pub fn parts_page(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        after: u32,
+        max: usize,
+    ) -> Result<Vec<(u32, Part)>, StoreError> {
+        let buckets = self.lock();
+        let b = buckets.get(bucket).ok_or(StoreError::NoSuchBucket)?;
+        let upload = b
+            .uploads
+            .get(upload_id)
+            .filter(|u| u.key == key)
+            .ok_or(StoreError::NoSuchUpload)?;
+        Ok(upload
+            .parts
+            .range(after.saturating_add(1)..)
+            .take(max)
+            .map(|(n, p)| (*n, p.clone()))
+            .collect())
+    }
+
     /// Ends an upload (completed or aborted).
     pub fn remove_upload(
         &self,
@@ -635,10 +766,184 @@ impl Store {
         let b = buckets.get_mut(bucket).ok_or(StoreError::NoSuchBucket)?;
         match b.uploads.get(upload_id) {
             Some(u) if u.key == key => {
+                b.upload_order
+                    .remove(&(key.to_owned(), upload_id.to_owned()));
                 b.uploads.remove(upload_id);
                 Ok(())
             }
             _ => Err(StoreError::NoSuchUpload),
+        }
+    }
+}
+
+/// What a listing asks for (ListObjects V1 and V2).
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery<'a> {
+    /// Only keys starting with this.
+    pub prefix: &'a str,
+    /// Only keys after this (the marker, start-after or continuation token).
+    pub after: &'a str,
+    /// Roll keys up at this string after the prefix; empty for none.
+    pub delimiter: &'a str,
+    /// At most this many entries (objects plus common prefixes).
+    pub max: usize,
+}
+
+/// What ListMultipartUploads asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadListQuery<'a> {
+    /// Only keys starting with this.
+    pub prefix: &'a str,
+    /// Only uploads after this key (or, with `upload_id_marker`, after
+    /// that upload of this key).
+    pub key_marker: &'a str,
+    /// See `key_marker`.
+    pub upload_id_marker: &'a str,
+    /// Roll keys up at this string after the prefix; empty for none.
+    pub delimiter: &'a str,
+    /// At most this many entries.
+    pub max: usize,
+}
+
+/// One entry of a ListMultipartUploads page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadListEntry {
+    /// An upload in progress.
+    Upload {
+        /// Its key.
+        key: String,
+        /// Its id.
+        upload_id: String,
+        /// When it was initiated (seconds).
+        initiated: u64,
+    },
+    /// A common prefix.
+    Prefix(String),
+}
+
+/// A ListMultipartUploads page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPage {
+    /// The entries in (key, upload id) order.
+    pub entries: Vec<UploadListEntry>,
+    /// Whether more follow.
+    pub truncated: bool,
+}
+
+/// One entry of a listing page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListEntry {
+    /// An object: key, metadata, size.
+    Object(String, Box<ObjectMeta>, u64),
+    /// A common prefix standing for every key under it.
+    Prefix(String),
+}
+
+/// A listing page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPage {
+    /// The entries in key order.
+    pub entries: Vec<ListEntry>,
+    /// Whether more entries follow.
+    pub truncated: bool,
+}
+
+/// The smallest string greater than every string that starts with `text`
+/// (`None` when there is none): the seek target that skips a whole prefix.
+fn successor_of_prefix(text: &str) -> Option<String> {
+    let mut chars: Vec<char> = text.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// [`Store::list_page`] on one bucket's index.
+fn list_page(objects: &BTreeMap<String, StoredObject>, query: &ListQuery<'_>) -> ListPage {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    let ListQuery {
+        prefix,
+        after,
+        delimiter,
+        max,
+    } = *query;
+    // A page that ended on a rolled-up prefix resumes after all its keys.
+    let resume_after_group = !delimiter.is_empty() && after.ends_with(delimiter);
+    let mut from: std::ops::Bound<String> = if after.is_empty() || after < prefix {
+        Included(prefix.to_owned())
+    } else if resume_after_group {
+        match successor_of_prefix(after) {
+            Some(next) => Included(next),
+            None => {
+                return ListPage {
+                    entries: Vec::new(),
+                    truncated: false,
+                }
+            }
+        }
+    } else {
+        Excluded(after.to_owned())
+    };
+    let mut entries = Vec::new();
+    loop {
+        let next = objects
+            .range::<String, _>((from.as_ref(), Unbounded))
+            .next();
+        let Some((key, object)) = next else {
+            return ListPage {
+                entries,
+                truncated: false,
+            };
+        };
+        if !key.starts_with(prefix) {
+            return ListPage {
+                entries,
+                truncated: false,
+            };
+        }
+        if entries.len() == max {
+            return ListPage {
+                entries,
+                truncated: true,
+            };
+        }
+        let rolled = (!delimiter.is_empty())
+            .then(|| {
+                key[prefix.len()..]
+                    .find(delimiter)
+                    .map(|i| &key[..prefix.len() + i + delimiter.len()])
+            })
+            .flatten();
+        match rolled {
+            Some(common) => {
+                let common = common.to_owned();
+                from = match successor_of_prefix(&common) {
+                    Some(next) => Included(next),
+                    None => {
+                        entries.push(ListEntry::Prefix(common));
+                        return ListPage {
+                            entries,
+                            truncated: false,
+                        };
+                    }
+                };
+                entries.push(ListEntry::Prefix(common));
+            }
+            None => {
+                entries.push(ListEntry::Object(
+                    key.clone(),
+                    Box::new(object.meta.clone()),
+                    object.data.len(),
+                ));
+                from = Excluded(key.clone());
+            }
         }
     }
 }
@@ -679,9 +984,9 @@ fn write_atomically(path: &Path, data: &[u8]) -> std::io::Result<()> {
     written
 }
 
-/// The first bytes of every object file, so a file of another format (or
-/// a stray) is never read as an object.
-const OBJECT_MAGIC: &[u8; 12] = b"cbspec-obj1\n";
+/// The first bytes of an object file in the first format (metadata before
+/// the data), still read so a data directory from before spilling works.
+const OBJECT_MAGIC_V1: &[u8; 12] = b"cbspec-obj1\n";
 
 /// An object's file name: the hex SHA-256 of its key, so any key (up to
 /// 1023 bytes, any characters) maps to a short, safe name. The key itself is
@@ -701,26 +1006,132 @@ struct PersistedMeta {
     size: Option<u64>,
 }
 
-/// `OBJECT_MAGIC`, the metadata JSON's length (8 bytes, little-endian), the
-/// metadata JSON, then the data.
-fn encode_object(key: &str, object: &StoredObject) -> Vec<u8> {
+/// The object file format: `OBJECT_HEADER`, the data, the metadata JSON,
+/// then the JSON's length (8 bytes, little-endian). The data comes first so
+/// a body spooled to disk becomes an object file by appending its trailer:
+/// it is never copied.
+fn object_trailer(key: &str, object: &StoredObject) -> Vec<u8> {
     let persisted = PersistedMeta {
         key: key.to_owned(),
         meta: object.meta.clone(),
-        size: Some(object.data.len() as u64),
+        size: Some(object.data.len()),
     };
-    let meta = serde_json::to_vec(&persisted).expect("metadata serialises");
-    let mut file = Vec::with_capacity(OBJECT_MAGIC.len() + 8 + meta.len() + object.data.len());
-    file.extend_from_slice(OBJECT_MAGIC);
-    file.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-    file.extend_from_slice(&meta);
-    file.extend_from_slice(&object.data);
-    file
+    let mut trailer = serde_json::to_vec(&persisted).expect("metadata serialises");
+    let length = trailer.len() as u64;
+    trailer.extend_from_slice(&length.to_le_bytes());
+    trailer
+}
+
+/// Makes `object` the content of `path`, atomically, and answers the blob
+/// to keep in memory: small contents stay in memory, large ones are read
+/// from the object file from then on.
+fn persist_object(
+    spool: &SpoolSettings,
+    path: &Path,
+    key: &str,
+    object: &StoredObject,
+) -> Result<Blob, StoreError> {
+    let trailer = object_trailer(key, object);
+    match &object.data {
+        Blob::Memory(data) => {
+            let mut file = Vec::with_capacity(OBJECT_HEADER.len() + data.len() + trailer.len());
+            file.extend_from_slice(OBJECT_HEADER);
+            file.extend_from_slice(data);
+            file.extend_from_slice(&trailer);
+            write_atomically(path, &file)?;
+            Ok(object.data.clone())
+        }
+        Blob::File(file) => {
+            if file.persist_as(&trailer, path)? {
+                sync_parent(path)?;
+                return Ok(object.data.clone());
+            }
+            // Shared with another object (a copy) or a part of a file: the
+            // new object gets its own file.
+            let copy = concatenate(spool, std::slice::from_ref(&object.data))?;
+            match &copy.blob {
+                Blob::File(copied) if copied.persist_as(&trailer, path)? => {
+                    sync_parent(path)?;
+                    Ok(copy.blob.clone())
+                }
+                _ => {
+                    let data = object.data.to_bytes(u64::MAX)?.unwrap_or_default();
+                    persist_object(
+                        spool,
+                        path,
+                        key,
+                        &StoredObject {
+                            data: Blob::Memory(data),
+                            meta: object.meta.clone(),
+                        },
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// Makes a rename in `path`'s directory durable.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    match path.parent() {
+        Some(dir) => fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
 }
 
 /// Reads an object file; `None` for a file that is not a complete one.
-fn decode_object(file: &[u8]) -> Option<(String, StoredObject)> {
-    let rest = file.strip_prefix(OBJECT_MAGIC.as_slice())?;
+/// Data up to `memory_limit` bytes is read into memory; larger data stays
+/// in the file, read through its open handle.
+fn read_object_file(
+    path: &Path,
+    memory_limit: usize,
+) -> std::io::Result<Option<(String, StoredObject)>> {
+    let mut file = fs::File::open(path)?;
+    let file_len = file.metadata()?.len();
+    let mut header = [0u8; 12];
+    if file_len < 12 {
+        return Ok(None);
+    }
+    file.read_exact(&mut header)?;
+    if &header == OBJECT_MAGIC_V1 {
+        let mut whole = header.to_vec();
+        file.read_to_end(&mut whole)?;
+        return Ok(decode_object_v1(&whole));
+    }
+    if &header != OBJECT_HEADER || file_len < 20 {
+        return Ok(None);
+    }
+    let mut length = [0u8; 8];
+    file.read_exact_at(&mut length, file_len - 8)?;
+    let meta_len = u64::from_le_bytes(length);
+    let Some(data_len) = (file_len - 20).checked_sub(meta_len) else {
+        return Ok(None);
+    };
+    if meta_len > 16 * 1024 * 1024 {
+        return Ok(None);
+    }
+    let mut meta = vec![0u8; meta_len as usize];
+    file.read_exact_at(&mut meta, 12 + data_len)?;
+    let Ok(PersistedMeta { key, meta, size }) = serde_json::from_slice(&meta) else {
+        return Ok(None);
+    };
+    if size != Some(data_len) {
+        return Ok(None);
+    }
+    let data = if data_len <= memory_limit as u64 {
+        let mut data = vec![0u8; data_len as usize];
+        file.seek(SeekFrom::Start(12))?;
+        file.read_exact(&mut data)?;
+        Blob::from(data)
+    } else {
+        Blob::from_file(Arc::new(file), 12, data_len)
+    };
+    Ok(Some((key, StoredObject { data, meta })))
+}
+
+/// Reads an object file of the first format.
+fn decode_object_v1(file: &[u8]) -> Option<(String, StoredObject)> {
+    let rest = file.strip_prefix(OBJECT_MAGIC_V1.as_slice())?;
     let (length, rest) = rest.split_at_checked(8)?;
     let length = usize::try_from(u64::from_le_bytes(length.try_into().ok()?)).ok()?;
     let (meta, data) = rest.split_at_checked(length)?;
@@ -731,7 +1142,7 @@ fn decode_object(file: &[u8]) -> Option<(String, StoredObject)> {
     Some((
         key,
         StoredObject {
-            data: Bytes::copy_from_slice(data),
+            data: Blob::from(data.to_vec()),
             meta,
         },
     ))
@@ -743,7 +1154,10 @@ fn decode_object(file: &[u8]) -> Option<(String, StoredObject)> {
 /// moved aside as `*.corrupt` (kept for inspection, never served); a pair
 /// in the format before object files (`.meta` + `.data`) is converted.
 // spec: CB-EMU-STORE-ATOMIC
-fn recover_object(path: &Path) -> Result<Option<(String, StoredObject)>, StoreError> {
+fn recover_object(
+    path: &Path,
+    memory_limit: usize,
+) -> Result<Option<(String, StoredObject)>, StoreError> {
     let Some(extension) = path.extension().and_then(|e| e.to_str()) else {
         return Ok(None);
     };
@@ -752,17 +1166,14 @@ fn recover_object(path: &Path) -> Result<Option<(String, StoredObject)>, StoreEr
         return Ok(None);
     }
     match extension {
-        "obj" => {
-            let file = fs::read(path)?;
-            match decode_object(&file) {
-                Some(object) => Ok(Some(object)),
-                None => {
-                    fs::rename(path, path.with_extension("corrupt"))?;
-                    Ok(None)
-                }
+        "obj" => match read_object_file(path, memory_limit)? {
+            Some(object) => Ok(Some(object)),
+            None => {
+                fs::rename(path, path.with_extension("corrupt"))?;
+                Ok(None)
             }
-        }
-        "meta" => recover_legacy_pair(path),
+        },
+        "meta" => recover_legacy_pair(path, memory_limit),
         _ => Ok(None),
     }
 }
@@ -770,7 +1181,10 @@ fn recover_object(path: &Path) -> Result<Option<(String, StoredObject)>, StoreEr
 /// Converts a `.meta` + `.data` pair into one object file. A pair whose
 /// metadata does not parse or whose data is missing was never acknowledged
 /// as a whole, so it is dropped.
-fn recover_legacy_pair(meta_path: &Path) -> Result<Option<(String, StoredObject)>, StoreError> {
+fn recover_legacy_pair(
+    meta_path: &Path,
+    memory_limit: usize,
+) -> Result<Option<(String, StoredObject)>, StoreError> {
     let data_path = meta_path.with_extension("data");
     let parsed: Option<PersistedMeta> = serde_json::from_slice(&fs::read(meta_path)?).ok();
     let (Some(PersistedMeta { key, meta, .. }), Ok(data)) = (parsed, fs::read(&data_path)) else {
@@ -779,15 +1193,126 @@ fn recover_legacy_pair(meta_path: &Path) -> Result<Option<(String, StoredObject)
         return Ok(None);
     };
     let object = StoredObject {
-        data: Bytes::from(data),
+        data: Blob::from(data),
         meta,
     };
     let dir = meta_path.parent().unwrap_or(Path::new("."));
-    write_atomically(
-        &dir.join(object_file_name(&key)),
-        &encode_object(&key, &object),
-    )?;
+    let spool = SpoolSettings {
+        dir: dir.to_owned(),
+        memory_limit,
+        named: true,
+    };
+    persist_object(&spool, &dir.join(object_file_name(&key)), &key, &object)?;
     fs::remove_file(meta_path)?;
     fs::remove_file(&data_path)?;
     Ok(Some((key, object)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The listing as a scan of every key would produce it: the model the
+    /// seeking implementation must agree with.
+    fn scanned(keys: &[String], query: &ListQuery<'_>) -> ListPage {
+        let mut entries: Vec<ListEntry> = Vec::new();
+        let mut sorted = keys.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        let regroup = !query.delimiter.is_empty() && query.after.ends_with(query.delimiter);
+        for key in sorted.iter().filter(|k| k.starts_with(query.prefix)) {
+            if !query.after.is_empty() && query.after >= query.prefix {
+                if key.as_str() <= query.after {
+                    continue;
+                }
+                if regroup && key.starts_with(query.after) {
+                    continue;
+                }
+            }
+            let rolled = (!query.delimiter.is_empty())
+                .then(|| {
+                    key[query.prefix.len()..]
+                        .find(query.delimiter)
+                        .map(|i| key[..query.prefix.len() + i + query.delimiter.len()].to_owned())
+                })
+                .flatten();
+            let entry = match rolled {
+                Some(common) => ListEntry::Prefix(common),
+                None => ListEntry::Object(
+                    key.clone(),
+                    Box::new(ObjectMeta::new(String::new(), String::new(), 0)),
+                    0,
+                ),
+            };
+            if entries.last() == Some(&entry) {
+                continue;
+            }
+            if entries.len() == query.max {
+                return ListPage {
+                    entries,
+                    truncated: true,
+                };
+            }
+            entries.push(entry);
+        }
+        ListPage {
+            entries,
+            truncated: false,
+        }
+    }
+
+    fn index(keys: &[String]) -> BTreeMap<String, StoredObject> {
+        keys.iter()
+            .map(|k| {
+                let mut meta = ObjectMeta::new(String::new(), String::new(), 0);
+                meta.last_modified = 0;
+                (
+                    k.clone(),
+                    StoredObject {
+                        data: Blob::default(),
+                        meta,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn normalised(mut page: ListPage) -> ListPage {
+        for entry in &mut page.entries {
+            if let ListEntry::Object(_, meta, _) = entry {
+                meta.last_modified = 0;
+            }
+        }
+        page
+    }
+
+    proptest! {
+        // spec: CB-EMU-LIST-INDEX
+        #[test]
+        fn seeking_lists_what_a_full_scan_lists(
+            keys in proptest::collection::vec("[ab/é]{0,5}", 0..40),
+            prefix in "[ab/]{0,2}",
+            after in "[ab/é]{0,4}",
+            delimiter in prop_oneof![Just(""), Just("/"), Just("b"), Just("é")],
+            max in 1usize..6,
+        ) {
+            let query = ListQuery { prefix: &prefix, after: &after, delimiter, max };
+            let got = normalised(list_page(&index(&keys), &query));
+            let want = normalised(scanned(&keys, &query));
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn a_prefix_successor_is_above_every_extension() {
+        assert_eq!(successor_of_prefix("a/").as_deref(), Some("a0"));
+        assert_eq!(
+            successor_of_prefix("a\u{D7FF}").as_deref(),
+            Some("a\u{E000}")
+        );
+        assert_eq!(successor_of_prefix("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(successor_of_prefix("\u{10FFFF}"), None);
+        assert!("a/\u{10FFFF}zz" < "a0");
+    }
 }

@@ -29,7 +29,7 @@ fn config(limits: ServerLimits) -> EmulatorConfig {
 
 /// Sends `head` (and `body`, if any) and reads the answer until the server
 /// closes or `WAIT` passes; `None` when nothing came in time.
-async fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> Option<String> {
+pub(crate) async fn exchange(addr: SocketAddr, head: &str, body: &[u8]) -> Option<String> {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
@@ -67,13 +67,13 @@ fn complete(bytes: &[u8]) -> Option<String> {
     (body.len() >= length).then_some(text)
 }
 
-fn error_of(answer: &str) -> ErrorDocument {
+pub(crate) fn error_of(answer: &str) -> ErrorDocument {
     let body = answer.split_once("\r\n\r\n").unwrap().1;
     ErrorDocument::from_xml(body).unwrap()
 }
 
 /// A V1-signed PUT head for `key` declaring `length` body bytes.
-fn signed_put_head(addr: SocketAddr, key: &str, length: usize) -> String {
+pub(crate) fn signed_put_head(addr: SocketAddr, key: &str, length: usize) -> String {
     signed_put_head_at(addr, key, length, SystemTime::now())
 }
 

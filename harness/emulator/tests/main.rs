@@ -9,4 +9,5 @@ mod emulator_tls;
 mod fuzz_corpus;
 mod hardening;
 mod storage;
+mod streaming;
 mod support;

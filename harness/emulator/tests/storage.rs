@@ -28,12 +28,12 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// A small tmpfs, unmounted when dropped.
-struct SmallDisk(PathBuf);
+pub(crate) struct SmallDisk(pub(crate) PathBuf);
 
 impl SmallDisk {
     /// Mounts a tmpfs of `bytes`; `None` (after saying why) where mounting
     /// needs privileges this process lacks.
-    fn mount(bytes: u64) -> Option<Self> {
+    pub(crate) fn mount(bytes: u64) -> Option<Self> {
         let dir = scratch("disk");
         std::fs::create_dir_all(&dir).unwrap();
         let status = Command::new("mount")
@@ -73,7 +73,7 @@ impl Drop for SmallDisk {
     }
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -190,7 +190,12 @@ async fn a_restart_cleans_up_after_an_interrupted_write() {
     std::fs::write(&stale, b"partial").unwrap();
     let victim = files
         .iter()
-        .find(|p| std::fs::read(p).unwrap().ends_with(b"b.txt"))
+        .find(|p| {
+            std::fs::read(p)
+                .unwrap()
+                .windows(b"\"b.txt\"".len())
+                .any(|w| w == b"\"b.txt\"")
+        })
         .unwrap()
         .clone();
     let whole = std::fs::read(&victim).unwrap();

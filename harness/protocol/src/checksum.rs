@@ -2,13 +2,103 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use crc::{Crc, CRC_64_XZ};
+use crc::{Crc, Table, CRC_64_XZ};
 use md5::{Digest, Md5};
 
 /// OSS's `crc64ecma` is the CRC-64/XZ algorithm of the CRC catalogue
 /// (ECMA-182 polynomial, reflected, init and xorout all ones).
+///
+/// The slice-by-16 table: about 8× the byte-at-a-time table's speed on a
+/// large body (`cargo bench -p cbspec-protocol -- crc64`). A `static`, not a
+/// `const`: the 32 KiB table must not be copied at every use.
 // spec: CB-CHK-CRC64
-pub const OSS_CRC64: Crc<u64> = Crc::<u64>::new(&CRC_64_XZ);
+pub static OSS_CRC64: Crc<u64, Table<16>> = Crc::<u64, Table<16>>::new(&CRC_64_XZ);
+
+/// MD5 and CRC-64 of a body that arrives in pieces: each piece is hashed
+/// once, on the way, and never has to be held with the others.
+#[derive(Clone)]
+pub struct BodyDigest {
+    md5: Md5,
+    crc64: crc::Digest<'static, u64, Table<16>>,
+    len: u64,
+}
+
+impl Default for BodyDigest {
+    fn default() -> Self {
+        Self {
+            md5: Md5::new(),
+            crc64: OSS_CRC64.digest(),
+            len: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for BodyDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyDigest")
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+/// What [`BodyDigest`] found. The default is all zeros (no body was
+/// received), not the digests of an empty body.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyDigests {
+    /// The raw MD5.
+    pub md5: [u8; 16],
+    /// The CRC-64.
+    pub crc64: u64,
+    /// The length in bytes.
+    pub len: u64,
+}
+
+impl BodyDigests {
+    /// The ETag of a simple upload of these bytes.
+    pub fn etag(&self) -> String {
+        hex::encode_upper(self.md5)
+    }
+
+    /// The `Content-MD5` of these bytes.
+    pub fn content_md5(&self) -> String {
+        STANDARD.encode(self.md5)
+    }
+}
+
+impl BodyDigest {
+    /// Hashes the next piece.
+    pub fn update(&mut self, piece: &[u8]) {
+        self.md5.update(piece);
+        self.crc64.update(piece);
+        self.len += piece.len() as u64;
+    }
+
+    /// Bytes hashed so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing was hashed yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The digests of everything hashed.
+    pub fn finish(self) -> BodyDigests {
+        BodyDigests {
+            md5: self.md5.finalize().into(),
+            crc64: self.crc64.finalize(),
+            len: self.len,
+        }
+    }
+
+    /// The digests of one whole body.
+    pub fn of(data: &[u8]) -> BodyDigests {
+        let mut digest = Self::default();
+        digest.update(data);
+        digest.finish()
+    }
+}
 
 /// The raw MD5 of some bytes.
 pub fn md5(data: &[u8]) -> [u8; 16] {
@@ -73,6 +163,32 @@ mod tests {
         assert_eq!(crc64(b"123456789"), 0x995D_C9BB_DF19_39FA);
         assert_eq!(crc64(b"123456789"), 11051210869376104954);
         assert_eq!(crc64(b""), 0);
+    }
+
+    // spec: CB-CHK-CRC64, CB-CHK-ETAG
+    #[test]
+    fn a_body_hashed_in_pieces_has_the_digests_of_the_whole() {
+        let body: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut pieces = BodyDigest::default();
+        for piece in body.chunks(4093) {
+            pieces.update(piece);
+        }
+        let digests = pieces.finish();
+        // The whole-body functions go through the same crates, so the
+        // published values pin both: RFC 1321 and the CRC catalogue.
+        assert_eq!(digests.md5, md5(&body));
+        assert_eq!(digests.crc64, crc64(&body));
+        assert_eq!(digests.len, 100_000);
+        let check = BodyDigest::of(b"123456789");
+        assert_eq!(check.crc64, 0x995D_C9BB_DF19_39FA);
+        assert_eq!(
+            BodyDigest::of(b"abc").etag(),
+            "900150983CD24FB0D6963F7D28E17F72"
+        );
+        assert_eq!(
+            BodyDigest::of(b"bucket=yonghu-test").content_md5(),
+            "x1STW4EVzp0ZZRKUY72zTQ=="
+        );
     }
 
     // spec: CB-CHK-ETAG-MPU

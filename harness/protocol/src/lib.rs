@@ -20,6 +20,7 @@ pub mod headers;
 pub mod key_url;
 pub mod rejection;
 pub mod routing;
+mod rsa_md5;
 pub mod signature;
 pub mod template;
 pub mod vectors;

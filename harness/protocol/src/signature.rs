@@ -14,12 +14,16 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::Md5;
 use percent_encoding::{percent_decode, percent_decode_str};
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1::{
+    DecodeRsaPrivateKey, DecodeRsaPublicKey, EncodeRsaPrivateKey, EncodeRsaPublicKey,
+};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{BigUint, Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use std::sync::Arc;
 
 use super::checksum::md5;
+use super::rsa_md5::LibcryptoRsa;
 
 /// OSS's callback public key (`callback_pub_key_v1.pem`, RSA 512-bit,
 /// e = 65537). Every real OSS-signed callback in the digest verifies under
@@ -65,6 +69,8 @@ pub struct KeyError(String);
 #[derive(Debug, Clone)]
 pub struct CallbackSigner {
     key: RsaPrivateKey,
+    /// The same key in libcrypto, parsed once: what signs.
+    fast: Option<Arc<LibcryptoRsa>>,
 }
 
 impl CallbackSigner {
@@ -73,25 +79,35 @@ impl CallbackSigner {
         let key = RsaPrivateKey::from_pkcs8_pem(pem)
             .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
             .map_err(|e| KeyError(e.to_string()))?;
-        Ok(Self { key })
+        let fast = key
+            .to_pkcs1_der()
+            .ok()
+            .and_then(|der| LibcryptoRsa::private_from_pkcs1_der(der.as_bytes()))
+            .map(Arc::new);
+        Ok(Self { key, fast })
     }
 
     /// The `Authorization` header value for a callback to `target` with `body`.
     // spec: CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-HDR-AUTHORIZATION
     pub fn sign(&self, target: &str, body: &[u8]) -> String {
-        let digest = md5(&string_to_sign(target, body));
-        let signature = self
-            .key
-            .sign(Pkcs1v15Sign::new::<Md5>(), &digest)
-            .expect("a loaded RSA key of at least 512 bits can sign an MD5 DigestInfo");
-        STANDARD.encode(signature)
+        STANDARD.encode(self.sign_digest(&md5(&string_to_sign(target, body))))
+    }
+
+    /// The raw signature of an MD5 digest: libcrypto's, or the `rsa`
+    /// crate's for a key libcrypto refused (PKCS#1 v1.5 signatures are
+    /// deterministic, so both give the same bytes).
+    fn sign_digest(&self, digest: &[u8; 16]) -> Vec<u8> {
+        if let Some(signature) = self.fast.as_ref().and_then(|k| k.sign_md5(digest)) {
+            return signature;
+        }
+        self.key
+            .sign(Pkcs1v15Sign::new::<Md5>(), digest)
+            .expect("a loaded RSA key of at least 512 bits can sign an MD5 DigestInfo")
     }
 
     /// The matching public key.
     pub fn public_key(&self) -> CallbackPublicKey {
-        CallbackPublicKey {
-            key: self.key.to_public_key(),
-        }
+        CallbackPublicKey::from_key(self.key.to_public_key())
     }
 }
 
@@ -125,12 +141,43 @@ pub enum VerifyError {
 }
 
 /// A public key that verifies callback signatures.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CallbackPublicKey {
     key: RsaPublicKey,
+    /// The same key in libcrypto, parsed once: what verifies.
+    fast: Option<Arc<LibcryptoRsa>>,
 }
 
+impl PartialEq for CallbackPublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for CallbackPublicKey {}
+
 impl CallbackPublicKey {
+    fn from_key(key: RsaPublicKey) -> Self {
+        let fast = key
+            .to_pkcs1_der()
+            .ok()
+            .and_then(|der| LibcryptoRsa::public_from_pkcs1_der(der.as_bytes()))
+            .map(Arc::new);
+        Self { key, fast }
+    }
+
+    /// Whether `signature` is the PKCS#1 v1.5 signature of `digest`:
+    /// libcrypto decides, or the `rsa` crate for a key libcrypto refused.
+    fn verifies(&self, digest: &[u8; 16], signature: &[u8]) -> bool {
+        match &self.fast {
+            Some(fast) => fast.verify_md5(digest, signature),
+            None => self
+                .key
+                .verify(Pkcs1v15Sign::new::<Md5>(), digest, signature)
+                .is_ok(),
+        }
+    }
+
     /// The bundled official OSS key.
     pub fn official() -> Self {
         Self::from_pem(OFFICIAL_PUBLIC_KEY_PEM).expect("the bundled official key parses")
@@ -141,7 +188,7 @@ impl CallbackPublicKey {
         let key = RsaPublicKey::from_public_key_pem(pem)
             .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
             .map_err(|e| KeyError(e.to_string()))?;
-        Ok(Self { key })
+        Ok(Self::from_key(key))
     }
 
     /// The key as SPKI PEM (`-----BEGIN PUBLIC KEY-----`), as served at a key URL.
@@ -162,17 +209,14 @@ impl CallbackPublicKey {
     /// callback verification comes down to, for the published vectors.
     // spec: CB-SIG-ALGORITHM
     pub fn verify_message(&self, message: &[u8], signature: &[u8]) -> bool {
-        signature.len() == self.key.size()
-            && self
-                .key
-                .verify(Pkcs1v15Sign::new::<Md5>(), &md5(message), signature)
-                .is_ok()
+        signature.len() == self.key.size() && self.verifies(&md5(message), signature)
     }
 
     /// Verifies the `Authorization` value of a callback to `target` with `body`.
     ///
-    /// Acceptance is decided by the `rsa` crate's PKCS#1 v1.5 check; on
-    /// failure the signature block is opened to say which part failed.
+    /// Acceptance is decided by a PKCS#1 v1.5 check (libcrypto's; the `rsa`
+    /// crate's tests agree with it on every vector); on failure the
+    /// signature block is opened to say which part failed.
     // spec: CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-SIG-STRING-TO-SIGN
     pub fn verify(
         &self,
@@ -191,11 +235,7 @@ impl CallbackPublicKey {
             });
         }
         let computed = md5(&string_to_sign(target, body));
-        if self
-            .key
-            .verify(Pkcs1v15Sign::new::<Md5>(), &computed, &signature)
-            .is_ok()
-        {
+        if self.verifies(&computed, &signature) {
             return Ok(());
         }
         let signed = self.signed_md5(&signature).ok_or(VerifyError::WrongKey)?;
@@ -217,6 +257,11 @@ impl CallbackPublicKey {
     /// Opens a signature with the public key and returns the MD5 it carries,
     /// if the block is a well-formed PKCS#1 v1.5 MD5 block.
     fn signed_md5(&self, signature: &[u8]) -> Option<[u8; 16]> {
+        if let Some(fast) = &self.fast {
+            let payload = fast.open_signature(signature)?;
+            let digest = payload.strip_prefix(MD5_DIGEST_INFO.as_slice())?;
+            return digest.try_into().ok();
+        }
         let s = BigUint::from_bytes_be(signature);
         if &s >= self.key.n() {
             return None;
@@ -322,6 +367,51 @@ fn diagnose_mismatch(target: &str, body: &[u8], signed: &[u8; 16]) -> Vec<&'stat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KEYS: [&str; 4] = [
+        include_str!("../../keys/vectors-rsa-512.pem"),
+        include_str!("../../keys/vectors-rsa-1024.pem"),
+        include_str!("../../keys/vectors-rsa-2048.pem"),
+        include_str!("../../keys/emulator-dev-key.pem"),
+    ];
+
+    /// libcrypto and the `rsa` crate are two implementations of one
+    /// deterministic scheme: each signs the same bytes, and each accepts
+    /// the other's signature and refuses it with one bit flipped.
+    // spec: CB-SIG-ALGORITHM
+    #[test]
+    fn libcrypto_and_the_rsa_crate_agree_on_every_key_size() {
+        for pem in KEYS {
+            let signer = CallbackSigner::from_pem(pem).unwrap();
+            assert!(
+                signer.fast.is_some(),
+                "libcrypto takes a {}-bit key",
+                signer.key.size() * 8
+            );
+            let public = signer.public_key();
+            assert!(public.fast.is_some());
+            for message in [&b""[..], b"/cb?a=1\nbucket=b&object=o", &[0xffu8; 5000][..]] {
+                let digest = md5(message);
+                let fast = signer.fast.as_ref().unwrap().sign_md5(&digest).unwrap();
+                let pure = signer
+                    .key
+                    .sign(Pkcs1v15Sign::new::<Md5>(), &digest)
+                    .unwrap();
+                assert_eq!(fast, pure);
+                assert!(public
+                    .key
+                    .verify(Pkcs1v15Sign::new::<Md5>(), &digest, &fast)
+                    .is_ok());
+                assert!(public.verifies(&digest, &pure));
+                let mut flipped = pure.clone();
+                let middle = flipped.len() / 2;
+                flipped[middle] ^= 0x10;
+                assert!(!public.verifies(&digest, &flipped));
+                assert!(!public.verifies(&md5(b"other"), &pure));
+                assert!(!public.verifies(&digest, &pure[1..]), "a short signature");
+            }
+        }
+    }
 
     // spec: CB-SIG-PATH-DECODE, CB-SIG-QUERY-RAW, CB-SIG-NO-BARE-QUESTION, CB-SIG-LF, CB-SIG-PLUS-NOT-SPACE
     #[test]
