@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 use reqwest::header::{HeaderName, HeaderValue};
+use tokio::net::TcpStream;
 
 use super::journal::{AttemptOutcome, CallbackAttempt, Journal};
 use cbspec_protocol::callback_outcome::{judge_response, CallbackFailure, MAX_RESPONSE_BODY};
@@ -53,6 +55,8 @@ pub struct CallbackSetupError(String);
 #[derive(Debug, Clone)]
 pub struct CallbackSender {
     offline: bool,
+    timeout: Duration,
+    resolve: Vec<(String, SocketAddr)>,
     with_sni: reqwest::Client,
     without_sni: reqwest::Client,
     signer: CallbackSigner,
@@ -113,6 +117,8 @@ impl CallbackSender {
         };
         Ok(Self {
             offline: settings.offline,
+            timeout: settings.timeout,
+            resolve: settings.resolve.clone(),
             with_sni: build(true)?,
             without_sni: build(false)?,
             signer,
@@ -151,6 +157,8 @@ impl CallbackSender {
             let clock = Instant::now();
             let (status, outcome) = if self.offline {
                 (None, Err(CallbackFailure::Connect))
+            } else if url.scheme == Scheme::Http {
+                self.send_plain(&request).await
             } else {
                 self.send(client, &request).await
             };
@@ -175,6 +183,120 @@ impl CallbackSender {
             }
         }
         CallbackResult::Failed(last)
+    }
+
+    /// A plain-HTTP callback over its own new connection, with hyper's
+    /// connection API. Measured (`bench/run http`, docs/performance.md),
+    /// reqwest's client machinery (pool, connector service, two timers,
+    /// request builder) cost more CPU per callback than the connection
+    /// itself, and a callback needs none of it: one connection per callback
+    /// is the rule, there is nothing to pool. The address is the one the
+    /// WHATWG parser reads from the URL, as reqwest would connect to (and as
+    /// the private-address rule checked); HTTPS callbacks keep reqwest for
+    /// TLS and SNI. The request on the wire is the same: the same headers in
+    /// the same order, Content-Length from the body.
+    // spec: CB-REQ-NO-REDIRECT, CB-REQ-TIMEOUT, CB-REQ-HTTP-VERSION
+    async fn send_plain(
+        &self,
+        request: &cbspec_protocol::callback_request::CallbackHttpRequest,
+    ) -> (Option<u16>, Result<Bytes, CallbackFailure>) {
+        match tokio::time::timeout(self.timeout, self.exchange_plain(request)).await {
+            Ok(result) => result,
+            Err(_) => (None, Err(CallbackFailure::Timeout)),
+        }
+    }
+
+    async fn exchange_plain(
+        &self,
+        request: &cbspec_protocol::callback_request::CallbackHttpRequest,
+    ) -> (Option<u16>, Result<Bytes, CallbackFailure>) {
+        let connect_failed = (None, Err(CallbackFailure::Connect));
+        let Ok(url) = url::Url::parse(&request.url.to_string()) else {
+            return connect_failed;
+        };
+        let Some(port) = url.port_or_known_default() else {
+            return connect_failed;
+        };
+        let addresses: Vec<SocketAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => vec![SocketAddr::new(ip.into(), port)],
+            Some(url::Host::Ipv6(ip)) => vec![SocketAddr::new(ip.into(), port)],
+            Some(url::Host::Domain(name)) => {
+                match self
+                    .resolve
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                {
+                    Some((_, pinned)) => vec![SocketAddr::new(pinned.ip(), port)],
+                    None => match tokio::net::lookup_host((name, port)).await {
+                        Ok(found) => found.collect(),
+                        Err(_) => return connect_failed,
+                    },
+                }
+            }
+            None => return connect_failed,
+        };
+        let mut stream = None;
+        for address in addresses {
+            if let Ok(connected) = TcpStream::connect(address).await {
+                stream = Some(connected);
+                break;
+            }
+        }
+        let Some(stream) = stream else {
+            return connect_failed;
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok((mut sender, connection)) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await
+        else {
+            return connect_failed;
+        };
+        tokio::spawn(connection);
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let mut builder = http::Request::post(target);
+        for (name, value) in &request.headers {
+            // hyper writes Content-Length from the body itself.
+            if name.eq_ignore_ascii_case("content-length") {
+                continue;
+            }
+            let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) else {
+                // callbackHost with characters no HTTP header can carry.
+                return connect_failed;
+            };
+            builder = builder.header(name, value);
+        }
+        let Ok(outgoing) = builder.body(Full::new(Bytes::from(request.body.clone()))) else {
+            return connect_failed;
+        };
+        let response = match sender.send_request(outgoing).await {
+            Ok(response) => response,
+            Err(_) => return connect_failed,
+        };
+        let status = response.status().as_u16();
+        let content_length = response
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        // Read at most one frame past the limit: enough to know it is too long.
+        let mut body = Vec::new();
+        let mut incoming = response.into_body();
+        while let Some(frame) = incoming.frame().await {
+            let Ok(frame) = frame else {
+                return (Some(status), Err(CallbackFailure::Connect));
+            };
+            if let Ok(data) = frame.into_data() {
+                body.extend_from_slice(&data);
+                if body.len() as u64 > MAX_RESPONSE_BODY {
+                    return (Some(status), Err(CallbackFailure::TooLong));
+                }
+            }
+        }
+        let verdict = judge_response(status, content_length, &body).map(|()| Bytes::from(body));
+        (Some(status), verdict)
     }
 
     async fn send(
