@@ -214,9 +214,10 @@ impl CallbackPublicKey {
 
     /// Verifies the `Authorization` value of a callback to `target` with `body`.
     ///
-    /// Acceptance is decided by a PKCS#1 v1.5 check (libcrypto's; the `rsa`
-    /// crate's tests agree with it on every vector); on failure the
-    /// signature block is opened to say which part failed.
+    /// The signature block is opened once (libcrypto, or the `rsa` crate
+    /// for a key libcrypto refused) and must be a well-formed PKCS#1 v1.5
+    /// MD5 block carrying the MD5 of the string-to-sign; when it carries
+    /// another MD5, the error says which classic mistake would explain it.
     // spec: CB-SIG-ALGORITHM, CB-SIG-BASE64, CB-SIG-STRING-TO-SIGN
     pub fn verify(
         &self,
@@ -235,10 +236,14 @@ impl CallbackPublicKey {
             });
         }
         let computed = md5(&string_to_sign(target, body));
-        if self.verifies(&computed, &signature) {
+        // One public-key operation decides and explains: a PKCS#1 v1.5
+        // verification is exactly "the opened block is well formed and
+        // carries this digest" (RFC 8017 §8.2.2), so the block opened for
+        // the diagnosis is the verification itself.
+        let signed = self.signed_md5(&signature).ok_or(VerifyError::WrongKey)?;
+        if signed == computed {
             return Ok(());
         }
-        let signed = self.signed_md5(&signature).ok_or(VerifyError::WrongKey)?;
         let hint = diagnose_mismatch(target, body, &signed);
         Err(VerifyError::ContentMismatch {
             signed: hex::encode(signed),
@@ -409,6 +414,68 @@ mod tests {
                 assert!(!public.verifies(&digest, &flipped));
                 assert!(!public.verifies(&md5(b"other"), &pure));
                 assert!(!public.verifies(&digest, &pure[1..]), "a short signature");
+            }
+        }
+    }
+
+    /// `verify` decides with one opened block: it accepts exactly a
+    /// well-formed PKCS#1 v1.5 MD5 block (a hand-built one included) and
+    /// refuses a block with one padding byte changed or another DigestInfo,
+    /// with both implementations.
+    // spec: CB-SIG-ALGORITHM
+    #[test]
+    fn verification_accepts_exactly_a_well_formed_md5_block() {
+        use rsa::traits::PrivateKeyParts;
+        let target = "/cb?x=1";
+        let body = b"bucket=b";
+        let digest = md5(&string_to_sign(target, body));
+        for pem in KEYS {
+            let signer = CallbackSigner::from_pem(pem).unwrap();
+            let k = signer.key.size();
+            let raw_sign = |block: &[u8]| {
+                let m = BigUint::from_bytes_be(block);
+                let s = m.modpow(signer.key.d(), signer.key.n()).to_bytes_be();
+                let mut signature = vec![0u8; k - s.len()];
+                signature.extend_from_slice(&s);
+                STANDARD.encode(signature)
+            };
+            let block = |info: &[u8], filler: u8| {
+                let mut block = vec![0x00, 0x01];
+                block.resize(k - info.len() - 16 - 1, filler);
+                block.push(0x00);
+                block.extend_from_slice(info);
+                block.extend_from_slice(&digest);
+                block
+            };
+            // SHA-1's DigestInfo prefix (RFC 8017 §9.2 note 1), cut to MD5's length.
+            let sha1_info: [u8; 18] = [
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14, 0x00, 0x00, 0x00,
+            ];
+            let mut one_byte_off = block(&MD5_DIGEST_INFO, 0xff);
+            one_byte_off[5] = 0xfe;
+            let public = signer.public_key();
+            let pure = CallbackPublicKey {
+                key: public.key.clone(),
+                fast: None,
+            };
+            for key in [&public, &pure] {
+                assert_eq!(
+                    key.verify(target, body, &raw_sign(&block(&MD5_DIGEST_INFO, 0xff))),
+                    Ok(())
+                );
+                assert_eq!(
+                    key.verify(target, body, &raw_sign(&one_byte_off)),
+                    Err(VerifyError::WrongKey)
+                );
+                assert_eq!(
+                    key.verify(target, body, &raw_sign(&block(&sha1_info, 0xff))),
+                    Err(VerifyError::WrongKey)
+                );
+                assert!(matches!(
+                    key.verify("/cb?x=2", body, &signer.sign(target, body)),
+                    Err(VerifyError::ContentMismatch { .. })
+                ));
             }
         }
     }
