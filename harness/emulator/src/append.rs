@@ -49,7 +49,7 @@ pub async fn append_object(
             return Err(error);
         }
     };
-    check_content_md5(request, &request.payload.digests.content_md5())?;
+    check_content_md5(request, &request.payload.digests().content_md5())?;
     // Checked before the store is touched, so a bad header changes nothing.
     let first_meta = UploadMeta::from_headers(&request.headers)?;
     let content_type = super::metadata::content_type_of(&request.headers);
@@ -94,10 +94,10 @@ pub async fn append_object(
                 // of the whole object, not of the appended bytes.
                 let joined = concatenate(&spool, &[data, body])
                     .map_err(|e| storage_failure(&e))?;
-                meta.crc64 = joined.digests.crc64;
-                meta.etag = joined.digests.etag();
+                meta.crc64 = joined.digests().crc64;
+                meta.etag = joined.digests().etag();
                 meta.last_modified = super::store::now_secs();
-                let summary = (joined.digests.len, meta.crc64, meta.etag.clone());
+                let summary = (joined.digests().len, meta.crc64, meta.etag.clone());
                 Ok::<_, OssError>((
                     Some(StoredObject {
                         data: joined.blob,

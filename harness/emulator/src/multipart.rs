@@ -104,11 +104,9 @@ pub fn store_part(
     number: u32,
     part: Spooled,
 ) -> Result<([u8; 16], u64), OssError> {
-    let Spooled {
-        blob: data,
-        digests,
-    } = part;
+    let digests = part.digests();
     let (md5, crc64) = (digests.md5, digests.crc64);
+    let data = part.blob;
     service.store.put_part(
         bucket,
         key,
@@ -132,7 +130,7 @@ pub fn upload_part(
     key: &str,
 ) -> Result<OssResponse, OssError> {
     let (upload_id, number) = part_address(resource)?;
-    check_content_md5(request, &request.payload.digests.content_md5())?;
+    check_content_md5(request, &request.payload.digests().content_md5())?;
     let (md5, crc64) = store_part(
         service,
         bucket,
@@ -224,14 +222,15 @@ pub async fn complete(
         .map_err(std::io::Error::other)
         .and_then(|joined| joined)
         .map_err(|e| storage_failure(&e))?;
+    let digests = joined.digests();
     let data = joined.blob;
     let stored = StoredUpload {
         bucket: bucket.to_owned(),
         key: key.to_owned(),
         // spec: CB-CHK-ETAG-MPU, CB-MPU-SIZE, CB-MPU-CONTENTMD5-EMPTY
         etag: checksum::multipart_etag(&md5s),
-        crc64: joined.digests.crc64,
-        size: joined.digests.len,
+        crc64: digests.crc64,
+        size: digests.len,
         content_type: upload.meta.content_type.clone(),
         content_md5: None,
         operation: "CompleteMultipartUpload",

@@ -97,7 +97,7 @@ pub async fn post_object(
     let post_form = PostForm {
         bucket: &bucket,
         fields: &form.fields,
-        file_size: form.file.digests.len,
+        file_size: form.file.digests().len,
     };
     let Some(authenticated) =
         verify_post(&post_form, |ak| service.secret_for(ak), SystemTime::now())?
@@ -128,7 +128,7 @@ pub async fn post_object(
         &bucket,
     )?;
     let meta = UploadMeta::from_headers(&form.fields)?;
-    let digests = form.file.digests;
+    let digests = form.file.digests();
     let upload = StoredUpload {
         bucket: bucket.clone(),
         key: key.clone(),

@@ -167,7 +167,7 @@ impl Service {
         if request.payload.blob.is_file() && !takes_large_body {
             return Err(OssError::invalid_argument(format!(
                 "The request body of {} bytes is too large for this operation; only object and part uploads take bodies over {} bytes.",
-                request.payload.digests.len,
+                request.payload.digests().len,
                 self.store.spool_settings().memory_limit
             )));
         }
@@ -458,8 +458,8 @@ impl Service {
         }
         let callback = self.header_or_query_callback(request, resource)?;
         let meta = UploadMeta::from_headers(&request.headers)?;
-        // The digests were computed as the body arrived: it is read once.
-        let digests = request.payload.digests;
+        // Hashed once: on the way for a spilled body, here for one in memory.
+        let digests = request.payload.digests();
         let content_md5 = digests.content_md5();
         check_content_md5(request, &content_md5)?;
         let content_type = super::metadata::content_type_of(&request.headers);

@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use cbspec_protocol::checksum::{BodyDigest, BodyDigests};
@@ -53,17 +53,40 @@ impl Default for SpoolSettings {
 pub struct Spooled {
     /// The bytes.
     pub blob: Blob,
-    /// MD5, CRC-64 and length.
-    pub digests: BodyDigests,
+    /// MD5, CRC-64 and length: computed on the way for a spilled body,
+    /// on first use for one in memory (most bodies that are not uploads,
+    /// XML documents, are never hashed).
+    digests: OnceLock<BodyDigests>,
 }
 
 impl Spooled {
     /// A body already in memory.
     pub fn from_bytes(bytes: Bytes) -> Self {
         Self {
-            digests: BodyDigest::of(&bytes),
             blob: Blob::Memory(bytes),
+            digests: OnceLock::new(),
         }
+    }
+
+    fn hashed(blob: Blob, digests: BodyDigests) -> Self {
+        Self {
+            blob,
+            digests: OnceLock::from(digests),
+        }
+    }
+
+    /// MD5, CRC-64 and length of the body.
+    pub fn digests(&self) -> BodyDigests {
+        *self.digests.get_or_init(|| {
+            let mut digest = BodyDigest::default();
+            // Only a memory blob reaches this (file blobs are hashed as they
+            // are written); reading memory cannot fail.
+            let _ = self.blob.for_each_chunk(|chunk| {
+                digest.update(chunk);
+                Ok(())
+            });
+            digest.finish()
+        })
     }
 }
 
@@ -183,10 +206,7 @@ impl Spooler {
         let blob = tokio::task::spawn_blocking(move || file.into_blob())
             .await
             .map_err(io::Error::other)??;
-        Ok(Spooled {
-            blob,
-            digests: self.digest.finish(),
-        })
+        Ok(Spooled::hashed(blob, self.digest.finish()))
     }
 }
 
@@ -212,10 +232,7 @@ pub fn concatenate(settings: &SpoolSettings, blobs: &[Blob]) -> io::Result<Spool
             file.write(chunk)
         })?;
     }
-    Ok(Spooled {
-        blob: file.into_blob()?,
-        digests: digest.finish(),
-    })
+    Ok(Spooled::hashed(file.into_blob()?, digest.finish()))
 }
 
 #[cfg(test)]
@@ -250,7 +267,7 @@ mod tests {
             }
             let spooled = spooler.finish().await.unwrap();
             assert_eq!(spooled.blob.is_file(), spills, "{len} bytes");
-            assert_eq!(spooled.digests, BodyDigest::of(&content), "{len} bytes");
+            assert_eq!(spooled.digests(), BodyDigest::of(&content), "{len} bytes");
             assert_eq!(spooled.blob.to_bytes(u64::MAX).unwrap().unwrap(), content);
         }
         // Anonymous spool files have no name at any point.
@@ -280,7 +297,7 @@ mod tests {
         let joined = concatenate(&settings(dir.path(), false), &blobs).unwrap();
         let expected = parts.concat();
         assert!(joined.blob.is_file());
-        assert_eq!(joined.digests, BodyDigest::of(&expected));
+        assert_eq!(joined.digests(), BodyDigest::of(&expected));
         assert_eq!(joined.blob.to_bytes(u64::MAX).unwrap().unwrap(), expected);
         let small = concatenate(&settings(dir.path(), false), &blobs[..2]).unwrap();
         assert!(!small.blob.is_file());
