@@ -12,8 +12,8 @@
 //! OpenSSL took 3 min 38 s. Key parsing, PEM encoding and the diagnostic
 //! opening of a failed signature stay with the `rsa` crate.
 //!
-//! The only `unsafe` in the crate is here: four libcrypto calls on buffers
-//! whose lengths are passed with them, and an `RSA` handle freed once.
+//! The only `unsafe` in the crate is here: five libcrypto calls on buffers
+//! whose lengths are passed with them, a size query, and an `RSA` handle freed once.
 
 use std::ptr::NonNull;
 
