@@ -254,18 +254,10 @@ impl CallbackSender {
         tokio::spawn(connection);
         let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
         let mut builder = http::Request::post(target);
-        for (name, value) in &request.headers {
-            // hyper writes Content-Length from the body itself.
-            if name.eq_ignore_ascii_case("content-length") {
-                continue;
-            }
-            let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) else {
-                // callbackHost with characters no HTTP header can carry.
-                return connect_failed;
-            };
+        let Some(headers) = wire_headers(request) else {
+            return connect_failed;
+        };
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
         let Ok(outgoing) = builder.body(Full::new(Bytes::from(request.body.clone()))) else {
@@ -307,18 +299,10 @@ impl CallbackSender {
         let mut builder = client
             .post(request.url.to_string())
             .body(request.body.clone());
-        for (name, value) in &request.headers {
-            // reqwest computes Content-Length from the body itself.
-            if name.eq_ignore_ascii_case("content-length") {
-                continue;
-            }
-            let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value),
-            ) else {
-                // callbackHost with characters no HTTP header can carry.
-                return (None, Err(CallbackFailure::Connect));
-            };
+        let Some(headers) = wire_headers(request) else {
+            return (None, Err(CallbackFailure::Connect));
+        };
+        for (name, value) in headers {
             builder = builder.header(name, value);
         }
         let mut response = match builder.send().await {
@@ -351,4 +335,24 @@ impl CallbackSender {
         let verdict = judge_response(status, content_length, &body).map(|()| Bytes::from(body));
         (Some(status), verdict)
     }
+}
+
+/// The callback's headers as HTTP header values, in order, without
+/// Content-Length (both clients write it from the body); `None` when one
+/// cannot be carried by HTTP (a callbackHost with control characters), which
+/// fails the attempt as unreachable.
+fn wire_headers(
+    request: &cbspec_protocol::callback_request::CallbackHttpRequest,
+) -> Option<Vec<(HeaderName, HeaderValue)>> {
+    request
+        .headers
+        .iter()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("content-length"))
+        .map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_bytes()).ok()?,
+                HeaderValue::from_str(value).ok()?,
+            ))
+        })
+        .collect()
 }

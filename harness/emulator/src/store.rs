@@ -611,13 +611,7 @@ impl Store {
                     truncated: true,
                 });
             }
-            let rolled = (!delimiter.is_empty())
-                .then(|| {
-                    key[prefix.len()..]
-                        .find(delimiter)
-                        .map(|i| key[..prefix.len() + i + delimiter.len()].to_owned())
-                })
-                .flatten();
+            let rolled = rolled_up(key, prefix, delimiter).map(str::to_owned);
             match rolled {
                 Some(common) => {
                     let next = successor_of_prefix(&common);
@@ -865,6 +859,17 @@ fn successor_of_prefix(text: &str) -> Option<String> {
     None
 }
 
+/// The common prefix `key` rolls up into: `prefix` and the rest of the key
+/// up to and including the first `delimiter` after it (none without one).
+fn rolled_up<'k>(key: &'k str, prefix: &str, delimiter: &str) -> Option<&'k str> {
+    if delimiter.is_empty() {
+        return None;
+    }
+    key[prefix.len()..]
+        .find(delimiter)
+        .map(|i| &key[..prefix.len() + i + delimiter.len()])
+}
+
 /// [`Store::list_page`] on one bucket's index.
 fn list_page(objects: &BTreeMap<String, StoredObject>, query: &ListQuery<'_>) -> ListPage {
     use std::ops::Bound::{Excluded, Included, Unbounded};
@@ -914,13 +919,7 @@ fn list_page(objects: &BTreeMap<String, StoredObject>, query: &ListQuery<'_>) ->
                 truncated: true,
             };
         }
-        let rolled = (!delimiter.is_empty())
-            .then(|| {
-                key[prefix.len()..]
-                    .find(delimiter)
-                    .map(|i| &key[..prefix.len() + i + delimiter.len()])
-            })
-            .flatten();
+        let rolled = rolled_up(key, prefix, delimiter);
         match rolled {
             Some(common) => {
                 let common = common.to_owned();
